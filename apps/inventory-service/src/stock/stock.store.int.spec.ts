@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { createTestDatabase, type TestDatabase } from '@shop/testing';
+import { EventStore, EVENT_STORE_MIGRATIONS, migrate, rebuild } from '@shop/event-store';
+import { PRODUCTS_MIGRATIONS, productsProjection } from './products.projection';
+import { StockStore } from './stock.store';
+
+describe('stock store (real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let stock: StockStore;
+  let store: EventStore;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('stock', { max: 12 });
+    await migrate(db.pool, [...EVENT_STORE_MIGRATIONS, ...PRODUCTS_MIGRATIONS]);
+    store = new EventStore(db.pool);
+    stock = new StockStore(db.pool, store);
+  });
+
+  afterAll(() => db.drop());
+
+  /** A new product and its first stock, in one decision (as the seed does). */
+  async function product(sku: string, units: number): Promise<void> {
+    const outcome = await stock.execute([
+      { sku, command: { kind: 'AddProduct', sku, name: sku, priceCents: 100, currency: 'EUR' } },
+      { sku, command: { kind: 'ReceiveStock', quantity: units } },
+    ]);
+    expect(outcome).toMatchObject({ ok: true });
+  }
+
+  const available = async (sku: string) =>
+    (await db.pool.query<{ available: number }>('select available from products where sku = $1', [sku])).rows[0]
+      ?.available;
+
+  it('reserves exactly the stock there is when 200 orders race for 50 units', async () => {
+    const sku = `HOT-${randomUUID().slice(0, 8)}`;
+    await product(sku, 50);
+    const outcomes = await Promise.all(
+      Array.from({ length: 200 }, () =>
+        stock.execute([{ sku, command: { kind: 'Reserve', orderId: randomUUID(), quantity: 1 } }]),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome !== 'duplicate' && outcome.ok)).toHaveLength(50);
+    expect(
+      outcomes.filter((outcome) => outcome !== 'duplicate' && !outcome.ok && outcome.reason === 'OUT_OF_STOCK'),
+    ).toHaveLength(150);
+    expect(await available(sku)).toBe(0);
+    expect((await stock.load(sku)).state.available).toBe(0);
+  }, 60_000);
+
+  it('reserves all lines of an order or none', async () => {
+    const [a, b] = [`A-${randomUUID().slice(0, 8)}`, `B-${randomUUID().slice(0, 8)}`];
+    await product(a, 10);
+    await product(b, 1);
+    const orderId = randomUUID();
+    const refused = await stock.execute([
+      { sku: a, command: { kind: 'Reserve', orderId, quantity: 3 } },
+      { sku: b, command: { kind: 'Reserve', orderId, quantity: 2 } },
+    ]);
+    expect(refused).toEqual({ ok: false, reason: 'OUT_OF_STOCK', skus: [b] });
+    expect([await available(a), await available(b)]).toEqual([10, 1]);
+
+    const unknown = await stock.execute([
+      { sku: a, command: { kind: 'Reserve', orderId, quantity: 1 } },
+      { sku: `NOPE-${randomUUID()}`, command: { kind: 'Reserve', orderId, quantity: 1 } },
+    ]);
+    expect(unknown).toMatchObject({ ok: false, reason: 'UNKNOWN_PRODUCT' });
+    expect(await available(a)).toBe(10);
+  });
+
+  it('does nothing for a message it has already handled (inbox in the same transaction)', async () => {
+    const sku = `I-${randomUUID().slice(0, 8)}`;
+    await product(sku, 5);
+    const inbox = { consumer: 'inventory-commands', messageId: randomUUID() };
+    const reserve = [{ sku, command: { kind: 'Reserve' as const, orderId: randomUUID(), quantity: 2 } }];
+    expect(await stock.execute(reserve, { inbox })).toMatchObject({ ok: true });
+    expect(await stock.execute(reserve, { inbox })).toBe('duplicate');
+    expect(await available(sku)).toBe(3);
+  });
+
+  it('gives back released and returned units, and a rebuild of the read model equals the live one', async () => {
+    const sku = `R-${randomUUID().slice(0, 8)}`;
+    await product(sku, 5);
+    const [kept, released] = [randomUUID(), randomUUID()];
+    await stock.execute([{ sku, command: { kind: 'Reserve', orderId: kept, quantity: 2 } }]);
+    await stock.execute([{ sku, command: { kind: 'Reserve', orderId: released, quantity: 2 } }]);
+    await stock.execute([{ sku, command: { kind: 'Release', orderId: released } }]);
+    await stock.execute([{ sku, command: { kind: 'Commit', orderId: kept } }]);
+    expect(await available(sku)).toBe(3);
+    await stock.execute([{ sku, command: { kind: 'Return', orderId: kept } }]);
+    expect(await available(sku)).toBe(5);
+
+    const live = (await db.pool.query('select sku, name, price_cents, currency, available from products order by sku'))
+      .rows;
+    await rebuild(db.pool, store, productsProjection);
+    const rebuilt = (
+      await db.pool.query('select sku, name, price_cents, currency, available from products order by sku')
+    ).rows;
+    expect(rebuilt).toEqual(live);
+  });
+});

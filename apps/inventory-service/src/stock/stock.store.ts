@@ -1,0 +1,138 @@
+import type pg from 'pg';
+import { type EventStore, loadSnapshot, type OutboxMessage, recordInInbox } from '@shop/event-store';
+import { stockDecider, type StockState } from './stock.decider';
+import { type StockCommand, type StockEvent, StockRefused, type StockRefusal } from './stock.events';
+import { applyToProducts, streamOfSku } from './products.projection';
+
+export interface SkuCommand {
+  readonly sku: string;
+  readonly command: StockCommand;
+}
+
+export type StockOutcome =
+  | { readonly ok: true; readonly events: ReadonlyArray<{ sku: string; event: StockEvent }> }
+  | { readonly ok: false; readonly reason: StockRefusal; readonly skus: readonly string[] };
+
+/** A product as the read model holds it after a change: what the catalog facts publish. */
+export interface ProductRow {
+  readonly sku: string;
+  readonly name: string;
+  readonly priceCents: number;
+  readonly currency: string;
+  readonly available: number;
+}
+
+export interface ExecuteOptions {
+  /** Integration messages for the outcome, written to the outbox in the same transaction. */
+  readonly outbox?: (outcome: StockOutcome, products: ReadonlyMap<string, ProductRow>) => readonly OutboxMessage[];
+  /** Record this message in the inbox in the same transaction; a duplicate changes nothing. */
+  readonly inbox?: { readonly consumer: string; readonly messageId: string };
+}
+
+/**
+ * Runs commands on several SKUs as one decision: every SKU accepts, or none
+ * changes (an order's reservation is all lines or none). The events of all
+ * SKUs, their outbox messages and the products read model are written in one
+ * transaction.
+ *
+ * A popular SKU is written by many orders at once. Instead of letting them
+ * race and retry (optimistic concurrency alone livelocks under that load),
+ * writers take a transaction-scoped advisory lock per SKU, in sorted order so
+ * they cannot deadlock, and decide on state read inside the lock. The
+ * expected-version check of the event store stays as the safety net.
+ */
+export class StockStore {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly store: EventStore,
+  ) {}
+
+  async load(sku: string, client?: pg.PoolClient): Promise<{ state: StockState; version: number }> {
+    const streamId = streamOfSku(sku);
+    const snapshot = await loadSnapshot<StockState>(client ?? this.pool, streamId);
+    const tail = await this.store.readStream(streamId, (snapshot?.version ?? 0) + 1, client);
+    const state = tail.reduce<StockState>(
+      (current, event) => stockDecider.evolve(current, { type: event.type, data: event.data } as StockEvent),
+      snapshot?.state ?? stockDecider.initialState(),
+    );
+    return { state, version: tail.at(-1)?.streamVersion ?? snapshot?.version ?? 0 };
+  }
+
+  async execute(commands: readonly SkuCommand[], options: ExecuteOptions = {}): Promise<StockOutcome | 'duplicate'> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      if (options.inbox && !(await recordInInbox(client, options.inbox.consumer, options.inbox.messageId))) {
+        await client.query('rollback');
+        return 'duplicate';
+      }
+      for (const sku of [...new Set(commands.map((command) => command.sku))].sort()) {
+        await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [streamOfSku(sku)]);
+      }
+      const { outcome, versions } = await this.decide(commands, client);
+      if (outcome.ok) {
+        const bySku = new Map<string, StockEvent[]>();
+        for (const { sku, event } of outcome.events) bySku.set(sku, [...(bySku.get(sku) ?? []), event]);
+        await this.store.appendToStreams(
+          [...bySku].map(([sku, events]) => {
+            const version = versions.get(sku) ?? 0;
+            return { streamId: streamOfSku(sku), expected: version === 0 ? ('no_stream' as const) : version, events };
+          }),
+          { client },
+        );
+        for (const { sku, event } of outcome.events) await applyToProducts(client, sku, event);
+      }
+      if (options.outbox) {
+        const products = await this.products(client, [...new Set(commands.map((command) => command.sku))]);
+        await this.store.writeOutbox(client, options.outbox(outcome, products));
+      }
+      await client.query('commit');
+      return outcome;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async products(client: pg.PoolClient, skus: readonly string[]): Promise<Map<string, ProductRow>> {
+    const result = await client.query<ProductRow>(
+      `select sku, name, price_cents as "priceCents", currency, available from products where sku = any($1)`,
+      [skus],
+    );
+    return new Map(result.rows.map((row) => [row.sku, row]));
+  }
+
+  /** Decides every command on state read inside the locks; several commands on one SKU see each other's events. */
+  private async decide(
+    commands: readonly SkuCommand[],
+    client: pg.PoolClient,
+  ): Promise<{ outcome: StockOutcome; versions: Map<string, number> }> {
+    const states = new Map<string, StockState>();
+    const versions = new Map<string, number>();
+    const events: Array<{ sku: string; event: StockEvent }> = [];
+    const refusals = new Map<StockRefusal, string[]>();
+    for (const { sku, command } of commands) {
+      if (!states.has(sku)) {
+        const loaded = await this.load(sku, client);
+        states.set(sku, loaded.state);
+        versions.set(sku, loaded.version);
+      }
+      const state = states.get(sku) ?? stockDecider.initialState();
+      try {
+        const decided = stockDecider.decide(command, state);
+        states.set(sku, decided.reduce(stockDecider.evolve, state));
+        for (const event of decided) events.push({ sku, event });
+      } catch (error) {
+        if (!(error instanceof StockRefused)) throw error;
+        refusals.set(error.reason, [...(refusals.get(error.reason) ?? []), sku]);
+      }
+    }
+    if (refusals.size === 0) return { outcome: { ok: true, events }, versions };
+    // An unknown product outranks a shortage: such an order can never be fulfilled.
+    const [first] = refusals.keys();
+    const reason: StockRefusal = refusals.has('UNKNOWN_PRODUCT') ? 'UNKNOWN_PRODUCT' : (first ?? 'OUT_OF_STOCK');
+    return { outcome: { ok: false, reason, skus: refusals.get(reason) ?? [] }, versions };
+  }
+}

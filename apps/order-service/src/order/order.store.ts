@@ -1,0 +1,198 @@
+import type pg from 'pg';
+import {
+  ChargePayment,
+  CommitStock,
+  OrderCancelled,
+  OrderConfirmed,
+  OrderPlaced,
+  OrderRejected,
+  RefundPayment,
+  ReleaseStock,
+  ReserveStock,
+} from '@shop/contracts';
+import { type EventStore, type OutboxMessage, recordInInbox } from '@shop/event-store';
+import { outboxMessage } from '@shop/messaging';
+import { orderDecider, type OrderState, sagaReactions } from './order.decider';
+import type { OrderCommand, OrderEvent, SagaCommand } from './order.events';
+
+export const streamOfOrder = (orderId: string) => `order-${orderId}`;
+
+export interface Decided {
+  readonly before: OrderState;
+  readonly after: OrderState;
+  readonly events: readonly OrderEvent[];
+}
+
+export interface MessageMeta {
+  readonly correlationId: string;
+  readonly causationId: string;
+}
+
+/**
+ * Runs one command on one order: load, decide, append, and in the same
+ * transaction update the read model and the saga deadline and write what the
+ * saga sends out (commands to inventory and payment, facts on order.events).
+ * Writers of one order (the API, replies, the timeout poller) take the
+ * order's advisory lock first, so they queue instead of racing.
+ */
+export class OrderStore {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly store: EventStore,
+    private readonly stackId: string,
+  ) {}
+
+  async load(orderId: string, client?: pg.PoolClient): Promise<{ state: OrderState; version: number }> {
+    const events = await this.store.readStream(streamOfOrder(orderId), 1, client);
+    const state = events.reduce<OrderState>(
+      (current, event) => orderDecider.evolve(current, { type: event.type, data: event.data } as OrderEvent),
+      orderDecider.initialState(),
+    );
+    return { state, version: events.at(-1)?.streamVersion ?? 0 };
+  }
+
+  /** In the caller's transaction (`client`), or its own; with `inbox`, a duplicate message changes nothing. */
+  async execute(
+    orderId: string,
+    command: OrderCommand,
+    meta: MessageMeta,
+    options: { client?: pg.PoolClient; inbox?: { consumer: string; messageId: string } } = {},
+  ): Promise<Decided | 'duplicate'> {
+    if (options.client) return this.executeIn(options.client, orderId, command, meta, options.inbox);
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      const result = await this.executeIn(client, orderId, command, meta, options.inbox);
+      await client.query(result === 'duplicate' ? 'rollback' : 'commit');
+      return result;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async executeIn(
+    client: pg.PoolClient,
+    orderId: string,
+    command: OrderCommand,
+    meta: MessageMeta,
+    inbox: { consumer: string; messageId: string } | undefined,
+  ): Promise<Decided | 'duplicate'> {
+    if (inbox && !(await recordInInbox(client, inbox.consumer, inbox.messageId))) return 'duplicate';
+    await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [streamOfOrder(orderId)]);
+    const { state: before, version } = await this.load(orderId, client);
+    const events = orderDecider.decide(command, before);
+    const after = events.reduce(orderDecider.evolve, before);
+    if (events.length === 0) return { before, after, events };
+    await this.store.appendToStream(streamOfOrder(orderId), version === 0 ? 'no_stream' : version, events, {
+      client,
+      outbox: [
+        ...sagaReactions(before, events).map((saga) => this.command(after, saga, meta)),
+        ...this.facts(after, events, meta),
+      ],
+    });
+    await this.project(client, after);
+    return { before, after, events };
+  }
+
+  /** The orders read model and the saga deadline follow the order's state. */
+  private async project(client: pg.PoolClient, state: OrderState): Promise<void> {
+    await client.query(
+      `insert into orders (order_id, user_id, status, reason, items, total_cents, currency, created_at, updated_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       on conflict (order_id) do update
+         set status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at`,
+      [
+        state.orderId,
+        state.userId,
+        state.status,
+        state.reason ?? null,
+        JSON.stringify(state.items),
+        state.totalCents,
+        state.currency,
+        state.createdAt,
+        state.updatedAt,
+      ],
+    );
+    if (state.status === 'PENDING') {
+      await client.query('insert into saga_deadlines (order_id, deadline) values ($1, $2) on conflict do nothing', [
+        state.orderId,
+        state.deadline,
+      ]);
+    } else {
+      await client.query('delete from saga_deadlines where order_id = $1', [state.orderId]);
+    }
+  }
+
+  private command(state: OrderState, saga: SagaCommand, meta: MessageMeta): OutboxMessage {
+    const orderId = state.orderId;
+    switch (saga.kind) {
+      case 'ReserveStock':
+        return outboxMessage(
+          this.stackId,
+          ReserveStock,
+          {
+            orderId,
+            items: state.items.map(({ sku, quantity }) => ({ sku, quantity })),
+          },
+          meta,
+        );
+      case 'ChargePayment':
+        return outboxMessage(
+          this.stackId,
+          ChargePayment,
+          {
+            orderId,
+            amountCents: state.totalCents,
+            currency: state.currency,
+            paymentToken: state.paymentToken,
+          },
+          meta,
+        );
+      case 'CommitStock':
+        return outboxMessage(this.stackId, CommitStock, { orderId }, meta);
+      case 'ReleaseStock':
+        return outboxMessage(this.stackId, ReleaseStock, { orderId }, meta);
+      case 'RefundPayment':
+        return outboxMessage(this.stackId, RefundPayment, { orderId }, meta);
+      default: {
+        const unknown: never = saga;
+        return unknown;
+      }
+    }
+  }
+
+  /** Facts on order.events for anyone who follows orders. */
+  private facts(state: OrderState, events: readonly OrderEvent[], meta: MessageMeta): OutboxMessage[] {
+    const orderId = state.orderId;
+    return events.flatMap((event): OutboxMessage[] => {
+      switch (event.type) {
+        case 'OrderPlaced':
+          return [
+            outboxMessage(
+              this.stackId,
+              OrderPlaced,
+              {
+                orderId,
+                userId: state.userId,
+                items: [...state.items],
+                totalCents: state.totalCents,
+                currency: state.currency,
+              },
+              meta,
+            ),
+          ];
+        case 'OrderConfirmed':
+          return [outboxMessage(this.stackId, OrderConfirmed, { orderId }, meta)];
+        case 'OrderRejected':
+          return [outboxMessage(this.stackId, OrderRejected, { orderId, reason: event.data.reason }, meta)];
+        case 'OrderCancelled':
+          return [outboxMessage(this.stackId, OrderCancelled, { orderId, reason: 'CANCELLED_BY_CUSTOMER' }, meta)];
+        default:
+          return [];
+      }
+    });
+  }
+}

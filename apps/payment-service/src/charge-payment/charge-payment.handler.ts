@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import type { ChargePayment, EnvelopeOf } from '@shop/contracts';
+import type { Logger } from '@shop/observability';
+import { chargeStep, paymentDecider } from '../payment/payment.decider';
+import type { ChargeOutcome } from '../payment/payment.events';
+import { chargeReply, type ReplyContext, replyContext } from '../payment/payment.replies';
+import type { PaymentStore } from '../payment/payment.store';
+import type { PaymentProviderClient } from '../provider/payment-provider.client';
+import type { RefundPaymentHandler } from '../refund-payment/refund-payment.handler';
+
+/**
+ * ChargePayment: charges the order's total once and answers PaymentCaptured
+ * or PaymentDeclined.
+ *
+ * 1. PaymentRequested is recorded in a transaction of its own, so the charge
+ *    is on record before any money moves and no transaction is held open
+ *    across the provider call.
+ * 2. The provider is called with the order id as Idempotency-Key: a retry
+ *    (of the policy, of the consumer, after a crash) gets the first answer,
+ *    never a second charge. While the provider is unreachable the client
+ *    throws TransientError: the consumer pauses the partition and delivers
+ *    this same command again after a backoff, for as long as it takes. The
+ *    charge stays pending; it is never reported as a decline.
+ * 3. The outcome, its reply (outbox) and the inbox row commit together.
+ */
+export class ChargePaymentHandler {
+  constructor(
+    private readonly payments: PaymentStore,
+    private readonly provider: PaymentProviderClient,
+    private readonly refunds: RefundPaymentHandler,
+    private readonly stackId: string,
+    private readonly logger: Logger,
+  ) {}
+
+  async handle(envelope: EnvelopeOf<typeof ChargePayment>): Promise<void> {
+    const context = replyContext(this.stackId, envelope.payload.orderId, envelope);
+    if (!(await this.payments.handled(envelope.id))) await this.charge(envelope, context);
+    // A capture never stands once a refund was asked for (one that overtook this charge).
+    await this.refunds.settle(context);
+  }
+
+  private async charge(envelope: EnvelopeOf<typeof ChargePayment>, context: ReplyContext): Promise<void> {
+    const { orderId, amountCents, currency, paymentToken } = envelope.payload;
+    const requested = await this.payments.write(orderId, {
+      decide: (state) =>
+        paymentDecider.decide({ kind: 'RequestCharge', paymentId: randomUUID(), amountCents, currency }, state),
+      metadata: context.meta,
+    });
+    if (requested.outcome !== 'written') return;
+    const { state } = requested;
+    const step = chargeStep(state);
+
+    switch (step) {
+      case 'refused':
+        this.logger.warn(
+          { orderId, messageId: envelope.id },
+          'ChargePayment after its refund was requested: not charged',
+        );
+        await this.payments.write(orderId, { inbox: envelope.id });
+        return;
+      case 'answer':
+        await this.payments.write(orderId, { reply: (current) => chargeReply(context, current), inbox: envelope.id });
+        return;
+      case 'call-provider': {
+        // What was recorded is sent, unchanged, on every retry: the same key with another body would be refused.
+        const reply = await this.provider.charge({
+          orderId,
+          amountCents: state.amountCents,
+          currency: state.currency,
+          token: paymentToken,
+        });
+        const outcome: ChargeOutcome =
+          reply.outcome === 'captured'
+            ? { status: 'captured', chargeId: reply.chargeId, amountCents: state.amountCents }
+            : { status: 'declined', chargeId: reply.chargeId, reason: reply.reason };
+        await this.payments.write(orderId, {
+          decide: (current) => paymentDecider.decide({ kind: 'RecordCharge', outcome }, current),
+          reply: (current) => chargeReply(context, current),
+          inbox: envelope.id,
+          metadata: context.meta,
+        });
+        return;
+      }
+      default: {
+        const unknown: never = step;
+        throw new Error(`unknown charge step ${String(unknown)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import type pg from 'pg';
+import { type EventStore, type OutboxMessage, type RecordedEvent, recordInInbox } from '@shop/event-store';
+import { paymentDecider, type PaymentState } from './payment.decider';
+import type { PaymentEvent } from './payment.events';
+
+/** The inbox consumer name of the saga's payment commands. */
+export const INBOX_CONSUMER = 'payment-commands';
+
+export const streamOfOrder = (orderId: string): string => `payment-${orderId}`;
+
+export interface WriteStep {
+  /** The events of this step, decided on the state read inside the transaction (none: the state as it is). */
+  readonly decide?: (state: PaymentState) => readonly PaymentEvent[];
+  /** Integration messages for the state after the step, written to the outbox in the same transaction. */
+  readonly reply?: (state: PaymentState, events: readonly PaymentEvent[]) => readonly OutboxMessage[];
+  /** The message this step finishes: recorded in the inbox in the same transaction; a duplicate changes nothing. */
+  readonly inbox?: string;
+  /** Stored with every event (correlation and causation ids). */
+  readonly metadata?: Readonly<Record<string, unknown>>;
+}
+
+export type WriteResult =
+  | { readonly outcome: 'written'; readonly state: PaymentState; readonly events: readonly PaymentEvent[] }
+  | { readonly outcome: 'duplicate' };
+
+/**
+ * The payment streams: load, and one transaction per step of a command
+ * (inbox, decide on fresh state, events, outbox). Writers of one order take a
+ * transaction-scoped advisory lock on its stream, so two deliveries of the
+ * saga's commands for one order decide one after the other instead of racing;
+ * the expected-version check of the event store stays as the safety net.
+ * No transaction is ever held open across a call to the provider: the
+ * handlers call it between two steps.
+ */
+export class PaymentStore {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly store: EventStore,
+  ) {}
+
+  async load(orderId: string, client?: pg.PoolClient): Promise<{ state: PaymentState; version: number }> {
+    const events = await this.store.readStream(streamOfOrder(orderId), 1, client);
+    return { state: replay(events), version: events.at(-1)?.streamVersion ?? 0 };
+  }
+
+  /** The stream's events as stored (for GET /payments/:orderId). */
+  history(orderId: string): Promise<RecordedEvent[]> {
+    return this.store.readStream(streamOfOrder(orderId));
+  }
+
+  /** True once `messageId` was handled (its effects committed); a cheap check before any provider call. */
+  async handled(messageId: string): Promise<boolean> {
+    const result = await this.pool.query('select 1 from inbox where consumer = $1 and message_id = $2', [
+      INBOX_CONSUMER,
+      messageId,
+    ]);
+    return result.rowCount === 1;
+  }
+
+  async write(orderId: string, step: WriteStep): Promise<WriteResult> {
+    const streamId = streamOfOrder(orderId);
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      if (step.inbox !== undefined && !(await recordInInbox(client, INBOX_CONSUMER, step.inbox))) {
+        await client.query('rollback');
+        return { outcome: 'duplicate' };
+      }
+      await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [streamId]);
+      const { state, version } = await this.load(orderId, client);
+      const events = step.decide?.(state) ?? [];
+      const next = events.reduce(paymentDecider.evolve, state);
+      const outbox = step.reply?.(next, events) ?? [];
+      if (events.length > 0) {
+        await this.store.appendToStream(
+          streamId,
+          version === 0 ? 'no_stream' : version,
+          events.map((event) => ({
+            type: event.type,
+            data: event.data,
+            ...(step.metadata ? { metadata: step.metadata } : {}),
+          })),
+          { client, outbox },
+        );
+      } else {
+        await this.store.writeOutbox(client, outbox);
+      }
+      await client.query('commit');
+      return { outcome: 'written', state: next, events };
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+export function replay(events: readonly RecordedEvent[]): PaymentState {
+  return events.reduce<PaymentState>(
+    (state, event) => paymentDecider.evolve(state, { type: event.type, data: event.data } as PaymentEvent),
+    paymentDecider.initialState(),
+  );
+}

@@ -1,0 +1,105 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+
+/** Shared by the benchmarks: a scratch database, a fixed-duration load loop, and result files. */
+export const adminUrl =
+  process.env['DATABASE_URL'] ??
+  `postgres://${process.env['PGUSER'] ?? 'postgres'}@${process.env['PGHOST'] ?? '127.0.0.1'}:${process.env['PGPORT'] ?? '5432'}/postgres`;
+
+export async function scratchDatabase(prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `bench_${prefix}_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [name]);
+      await client.query(`drop database if exists ${name}`);
+      await client.end();
+    },
+  };
+}
+
+export interface LoadResult {
+  readonly name: string;
+  readonly operations: number;
+  readonly seconds: number;
+  readonly perSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+/** Runs `operation` from `workers` concurrent loops for `seconds`, after a short warm-up. */
+export async function closedLoop(
+  name: string,
+  workers: number,
+  seconds: number,
+  operation: (worker: number, iteration: number) => Promise<void>,
+): Promise<LoadResult> {
+  const warmUpUntil = Date.now() + 1_000;
+  const latencies: number[] = [];
+  let stopAt = 0;
+  const counters = Array.from({ length: workers }, () => 0);
+  await Promise.all(
+    counters.map(async (_, worker) => {
+      for (;;) {
+        const now = Date.now();
+        if (stopAt === 0 && now >= warmUpUntil) stopAt = now + seconds * 1000;
+        if (stopAt !== 0 && now >= stopAt) return;
+        const started = performance.now();
+        await operation(worker, counters[worker]!++);
+        if (stopAt !== 0) latencies.push(performance.now() - started);
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return {
+    name,
+    operations: latencies.length,
+    seconds,
+    perSecond: Math.round(latencies.length / seconds),
+    p50Ms: Number(percentile(latencies, 50).toFixed(3)),
+    p99Ms: Number(percentile(latencies, 99).toFixed(3)),
+  };
+}
+
+export function printTable(results: readonly LoadResult[]): void {
+  process.stdout.write(
+    `\n${'case'.padEnd(44)} ${'ops/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}\n`,
+  );
+  for (const r of results) {
+    process.stdout.write(
+      `${r.name.padEnd(44)} ${String(r.perSecond).padStart(8)} ${r.p50Ms.toFixed(2).padStart(8)} ${r.p99Ms.toFixed(2).padStart(8)}\n`,
+    );
+  }
+}
+
+export function record(benchmark: string, figures: object): string {
+  const dir = path.join(process.cwd(), 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${benchmark}-${new Date().toISOString().slice(0, 10)}-${os.hostname()}.json`);
+  const machine = {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  };
+  writeFileSync(
+    file,
+    `${JSON.stringify({ benchmark, recordedAt: new Date().toISOString(), machine, ...figures }, null, 2)}\n`,
+  );
+  return file;
+}

@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import { createTestDatabase, type TestDatabase } from '@shop/testing';
+import { checkpointOf, EventStore } from './event-store';
+import { migrate } from './migrations';
+import { ConcurrencyError, START, type Checkpoint, type RecordedEvent } from './types';
+
+describe('event store (real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let store: EventStore;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('events', { max: 21 });
+    await migrate(db.pool);
+    store = new EventStore(db.pool);
+  });
+
+  afterAll(() => db.drop());
+
+  const event = (type: string, data: Record<string, unknown> = {}) => ({ type, data });
+
+  it('applies its migrations once, however often it is run', async () => {
+    expect(await migrate(db.pool)).toEqual([]);
+    const { rows } = await db.pool.query<{ n: number }>('select count(*)::int as n from schema_migrations');
+    expect(rows[0]?.n).toBe(4);
+  });
+
+  it('appends and reads a stream with gap-free versions', async () => {
+    const stream = `order-${randomUUID()}`;
+    const first = await store.appendToStream(stream, 'no_stream', [event('Placed', { n: 1 }), event('Paid')]);
+    const second = await store.appendToStream(stream, 2, [event('Shipped')]);
+    expect([first.nextVersion, second.nextVersion]).toEqual([2, 3]);
+    const read = await store.readStream(stream);
+    expect(read.map((e) => [e.streamVersion, e.type])).toEqual([
+      [1, 'Placed'],
+      [2, 'Paid'],
+      [3, 'Shipped'],
+    ]);
+    expect(read[0]?.data).toEqual({ n: 1 });
+    expect((await store.readStream(stream, 3)).map((e) => e.type)).toEqual(['Shipped']);
+  });
+
+  it('raises ConcurrencyError when the expected version is not the current one', async () => {
+    const stream = `order-${randomUUID()}`;
+    await store.appendToStream(stream, 'no_stream', [event('Placed')]);
+    await expect(store.appendToStream(stream, 'no_stream', [event('Placed')])).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(store.appendToStream(stream, 5, [event('Paid')])).rejects.toMatchObject({ actual: 1 });
+    expect((await store.appendToStream(stream, 'any', [event('Noted')])).nextVersion).toBe(2);
+  });
+
+  it('lets exactly one of two racing writers append at a version', async () => {
+    const stream = `sku-${randomUUID()}`;
+    await store.appendToStream(stream, 'no_stream', [event('Received')]);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 10 }, () => store.appendToStream(stream, 1, [event('Reserved')])),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const rejected = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(rejected.every((o) => o.reason instanceof ConcurrencyError)).toBe(true);
+    expect((await store.readStream(stream)).map((e) => e.streamVersion)).toEqual([1, 2]);
+  });
+
+  it('appends to several streams all or nothing, with the outbox in the same transaction', async () => {
+    const [a, b] = [`sku-${randomUUID()}`, `sku-${randomUUID()}`];
+    await store.appendToStream(b, 'no_stream', [event('Received')]);
+    const message = { id: randomUUID(), topic: 't', key: a, value: '{}' };
+    await expect(
+      store.appendToStreams(
+        [
+          { streamId: a, expected: 'no_stream', events: [event('Reserved')] },
+          { streamId: b, expected: 'no_stream', events: [event('Reserved')] },
+        ],
+        { outbox: [message] },
+      ),
+    ).rejects.toBeInstanceOf(ConcurrencyError);
+    expect(await store.readStream(a)).toEqual([]);
+    const outbox = await db.pool.query('select 1 from outbox where message_id = $1', [message.id]);
+    expect(outbox.rowCount).toBe(0);
+
+    await store.appendToStreams(
+      [
+        { streamId: a, expected: 'no_stream', events: [event('Reserved')] },
+        { streamId: b, expected: 1, events: [event('Reserved')] },
+      ],
+      { outbox: [message] },
+    );
+    expect((await store.readStream(b)).map((e) => e.streamVersion)).toEqual([1, 2]);
+    const written = await db.pool.query<{ status: string }>('select status from outbox where message_id = $1', [
+      message.id,
+    ]);
+    expect(written.rows).toEqual([{ status: 'pending' }]);
+  });
+
+  it('never lets a follower of readAll skip or repeat an event, whatever order transactions commit in', async () => {
+    const writers = 20;
+    const perWriter = 10;
+    const prefix = `race-${randomUUID()}`;
+    const seen = new Map<string, number>();
+    let checkpoint: Checkpoint = START;
+    // Start after everything already in the store.
+    for (let batch = await store.readAll(checkpoint); batch.length > 0; batch = await store.readAll(checkpoint)) {
+      checkpoint = checkpointOf(batch.at(-1) as RecordedEvent);
+    }
+
+    let writing = true;
+    const follower = (async () => {
+      for (;;) {
+        const done = !writing;
+        const batch = await store.readAll(checkpoint, 50);
+        for (const e of batch) seen.set(e.id, (seen.get(e.id) ?? 0) + 1);
+        const last = batch.at(-1);
+        if (last) checkpoint = checkpointOf(last);
+        if (done && batch.length === 0) return;
+      }
+    })();
+
+    const written: string[] = [];
+    await Promise.all(
+      Array.from({ length: writers }, async (_, writer) => {
+        for (let i = 0; i < perWriter; i++) {
+          const client = await db.pool.connect();
+          try {
+            await client.query('begin');
+            const id = randomUUID();
+            await store.appendToStream(`${prefix}-${writer}`, 'any', [{ id, type: 'Tick', data: { writer, i } }], {
+              client,
+            });
+            // Hold the transaction open for a random while: later positions commit first.
+            await client.query('select pg_sleep($1)', [Math.random() * 0.03]);
+            await client.query('commit');
+            written.push(id);
+          } finally {
+            client.release();
+          }
+        }
+      }),
+    );
+    writing = false;
+    await follower;
+
+    const mine = [...seen].filter(([id]) => written.includes(id));
+    expect(mine).toHaveLength(writers * perWriter);
+    expect(mine.every(([, times]) => times === 1)).toBe(true);
+  }, 60_000);
+});

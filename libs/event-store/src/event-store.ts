@@ -1,0 +1,273 @@
+import { randomUUID } from 'node:crypto';
+import { context, propagation } from '@opentelemetry/api';
+import type pg from 'pg';
+import {
+  type AppendResult,
+  type Checkpoint,
+  ConcurrencyError,
+  type ExpectedVersion,
+  type NewEvent,
+  type OutboxMessage,
+  type RecordedEvent,
+  START,
+} from './types';
+
+/** The NOTIFY channel the outbox relay listens on. */
+export const OUTBOX_CHANNEL = 'outbox_pending';
+
+export interface StreamAppend {
+  readonly streamId: string;
+  readonly expected: ExpectedVersion;
+  readonly events: readonly NewEvent[];
+}
+
+export interface AppendOptions {
+  /** Messages written to the outbox in the same transaction as the events. */
+  readonly outbox?: readonly OutboxMessage[];
+}
+
+interface EventRow {
+  event_id: string;
+  stream_id: string;
+  stream_version: number;
+  global_position: string;
+  transaction_id: string;
+  type: string;
+  schema_version: number;
+  data: unknown;
+  metadata: Record<string, unknown>;
+  recorded_at: Date;
+}
+
+const APPEND_SQL = `
+  with current_version as (
+    select coalesce(max(stream_version), 0)::int as version from events where stream_id = $1
+  ), checked as (
+    select version from current_version where $2::int is null or version = $2::int
+  ), inserted as (
+    insert into events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
+    select $1, checked.version + e.ordinality, e.id, e.type, e.schema_version, e.data, e.metadata
+      from checked,
+           unnest($3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])
+             with ordinality as e(id, type, schema_version, data, metadata, ordinality)
+    returning global_position
+  ), outboxed as (
+    insert into outbox (message_id, topic, key, value, headers, traceparent)
+    select m.id, m.topic, m.key, m.value, m.headers, $13
+      from unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::jsonb[]) as m(id, topic, key, value, headers)
+     where exists (select 1 from checked)
+    returning 1
+  ), notified as (
+    select pg_notify('${OUTBOX_CHANNEL}', '') where $14::boolean and exists (select 1 from outboxed)
+  )
+  select (select version from current_version) as version,
+         (select array_agg(global_position order by global_position)::text[] from inserted) as positions,
+         (select count(*) from notified) as notified`;
+
+const EVENT_COLUMNS =
+  'event_id, stream_id, stream_version, global_position, transaction_id::text as transaction_id, type, schema_version, data, metadata, recorded_at';
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    streamId: row.stream_id,
+    streamVersion: row.stream_version,
+    position: BigInt(row.global_position),
+    transactionId: BigInt(row.transaction_id),
+    type: row.type,
+    schemaVersion: row.schema_version,
+    data: row.data,
+    metadata: row.metadata,
+    recordedAt: row.recorded_at,
+  };
+}
+
+function isUniqueViolation(error: unknown, constraint: string): boolean {
+  const pgError = error as { code?: string; constraint?: string };
+  return pgError.code === '23505' && pgError.constraint === constraint;
+}
+
+/** The writer's trace context, stored with each outbox row so the relay publishes under it. */
+function currentTraceparent(): string | null {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier['traceparent'] ?? null;
+}
+
+/**
+ * The append-only event store of one service, in its own PostgreSQL database.
+ *
+ * Every append writes the events and their outbox messages in one
+ * transaction. A version conflict raises ConcurrencyError; the caller
+ * retries the command against fresh state (see handleCommand).
+ */
+export class EventStore {
+  private lastNotify = 0;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: {
+      /**
+       * NOTIFY serialises the commits of every transaction that sends one, so a
+       * process sends at most one per interval; the relay's polling fallback
+       * covers the rest.
+       */
+      readonly notifyIntervalMs?: number;
+    } = {},
+  ) {}
+
+  /** Appends to one stream (see appendToStreams): one statement, one round trip. */
+  async appendToStream(
+    streamId: string,
+    expected: ExpectedVersion,
+    events: readonly NewEvent[],
+    options: AppendOptions & { readonly client?: pg.PoolClient } = {},
+  ): Promise<AppendResult> {
+    return this.appendOne(options.client ?? this.pool, { streamId, expected, events }, options.outbox ?? []);
+  }
+
+  /**
+   * Appends to several streams, each with its own expected version, all or
+   * nothing (an order's reservation touches every SKU of the order). With
+   * `client`, the append joins the caller's open transaction (an inbox
+   * handler, an inline projection); otherwise it runs in its own.
+   */
+  async appendToStreams(
+    appends: readonly StreamAppend[],
+    options: AppendOptions & { readonly client?: pg.PoolClient } = {},
+  ): Promise<AppendResult[]> {
+    const outbox = options.outbox ?? [];
+    if (appends.length === 0) {
+      await this.writeOutbox(options.client ?? this.pool, outbox);
+      return [];
+    }
+    const appendAll = async (client: pg.PoolClient) => {
+      const results: AppendResult[] = [];
+      for (const [index, append] of appends.entries()) {
+        // The outbox messages travel with the last stream's statement.
+        results.push(await this.appendOne(client, append, index === appends.length - 1 ? outbox : []));
+      }
+      return results;
+    };
+    if (options.client) return appendAll(options.client);
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      const results = await appendAll(client);
+      await client.query('commit');
+      return results;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * The append itself, as one SQL statement: read the stream's version, check
+   * it, insert the events and the outbox rows, and NOTIFY the relay. Without
+   * a surrounding transaction the statement is its own, so an append costs one
+   * round trip and one commit. A failed check inserts nothing; a concurrent
+   * writer that got the same version first makes the insert violate the
+   * (stream, version) unique constraint.
+   */
+  private async appendOne(
+    db: pg.Pool | pg.PoolClient,
+    { streamId, expected, events }: StreamAppend,
+    outbox: readonly OutboxMessage[],
+  ): Promise<AppendResult> {
+    const notify = outbox.length > 0 && Date.now() - this.lastNotify >= (this.options.notifyIntervalMs ?? 20);
+    if (notify) this.lastNotify = Date.now();
+    let result: pg.QueryResult<{ version: number; positions: string[] | null }>;
+    try {
+      result = await db.query({
+        name: 'event-store-append',
+        text: APPEND_SQL,
+        values: [
+          streamId,
+          expected === 'any' ? null : expected === 'no_stream' ? 0 : expected,
+          events.map((event) => event.id ?? randomUUID()),
+          events.map((event) => event.type),
+          events.map((event) => event.schemaVersion ?? 1),
+          events.map((event) => JSON.stringify(event.data)),
+          events.map((event) => JSON.stringify(event.metadata ?? {})),
+          outbox.map((message) => message.id),
+          outbox.map((message) => message.topic),
+          outbox.map((message) => message.key),
+          outbox.map((message) => message.value),
+          outbox.map((message) => JSON.stringify(message.headers ?? {})),
+          outbox.length > 0 ? currentTraceparent() : null,
+          notify,
+        ],
+      });
+    } catch (error) {
+      if (isUniqueViolation(error, 'events_stream_id_stream_version_key')) {
+        throw new ConcurrencyError(streamId, expected, undefined);
+      }
+      throw error;
+    }
+    const row = result.rows[0];
+    const version = row?.version ?? 0;
+    const positions = (row?.positions ?? []).map((position) => BigInt(position));
+    if (positions.length !== events.length) throw new ConcurrencyError(streamId, expected, version);
+    return { nextVersion: version + events.length, positions };
+  }
+
+  /**
+   * Outbox messages with no events: a reply that records no change of state
+   * (a refused command's answer), still published at least once.
+   */
+  async writeOutbox(db: pg.Pool | pg.PoolClient, messages: readonly OutboxMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await db.query(
+      `with written as (
+         insert into outbox (message_id, topic, key, value, headers, traceparent)
+         select m.id, m.topic, m.key, m.value, m.headers, $6
+           from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[]) as m(id, topic, key, value, headers)
+         returning 1
+       )
+       select pg_notify('${OUTBOX_CHANNEL}', '') from (select count(*) from written) as w`,
+      [
+        messages.map((message) => message.id),
+        messages.map((message) => message.topic),
+        messages.map((message) => message.key),
+        messages.map((message) => message.value),
+        messages.map((message) => JSON.stringify(message.headers ?? {})),
+        currentTraceparent(),
+      ],
+    );
+  }
+
+  /** The events of one stream from `fromVersion` on (inclusive), in version order. */
+  async readStream(streamId: string, fromVersion = 1, client?: pg.PoolClient): Promise<RecordedEvent[]> {
+    const result = await (client ?? this.pool).query<EventRow>(
+      `select ${EVENT_COLUMNS} from events where stream_id = $1 and stream_version >= $2 order by stream_version`,
+      [streamId, fromVersion],
+    );
+    return result.rows.map(toRecorded);
+  }
+
+  /**
+   * Up to `limit` events after `checkpoint`, in commit-safe order: by
+   * (transaction id, position), and only from transactions older than every
+   * transaction still running. A transaction that commits later can only have
+   * a larger transaction id than anything returned here, so a reader that
+   * follows its checkpoint never skips an event nor sees one twice (ADR 0004).
+   */
+  async readAll(checkpoint: Checkpoint = START, limit = 500, client?: pg.PoolClient): Promise<RecordedEvent[]> {
+    const result = await (client ?? this.pool).query<EventRow>(
+      `select ${EVENT_COLUMNS} from events
+        where (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
+          and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        order by transaction_id, global_position
+        limit $3`,
+      [checkpoint.transactionId.toString(), checkpoint.position.toString(), limit],
+    );
+    return result.rows.map(toRecorded);
+  }
+}
+
+export function checkpointOf(event: RecordedEvent): Checkpoint {
+  return { transactionId: event.transactionId, position: event.position };
+}

@@ -1,0 +1,47 @@
+import type pg from 'pg';
+
+export type InboxOutcome = 'handled' | 'duplicate';
+
+/**
+ * Runs `handler` at most once per (consumer, message id): the id is recorded
+ * in the same transaction as the handler's effects, so a redelivered message
+ * does nothing, and a handler that fails leaves no trace (the message will be
+ * delivered again). Two deliveries racing each other serialise on the inbox
+ * row: the second waits for the first, then sees a duplicate.
+ */
+export async function handleOnce(
+  pool: pg.Pool,
+  consumer: string,
+  messageId: string,
+  handler: (client: pg.PoolClient) => Promise<void>,
+): Promise<InboxOutcome> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    if (!(await recordInInbox(client, consumer, messageId))) {
+      await client.query('rollback');
+      return 'duplicate';
+    }
+    await handler(client);
+    await client.query('commit');
+    return 'handled';
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * The inbox step alone, for a handler that runs its own transaction: true
+ * when this is the first time (consumer, message id) is seen in `client`'s
+ * transaction; false for a duplicate (roll back and stop).
+ */
+export async function recordInInbox(client: pg.PoolClient, consumer: string, messageId: string): Promise<boolean> {
+  const recorded = await client.query(
+    'insert into inbox (consumer, message_id) values ($1, $2) on conflict do nothing',
+    [consumer, messageId],
+  );
+  return recorded.rowCount === 1;
+}

@@ -1,0 +1,33 @@
+export { createPool, postgresReadiness, type PoolOptions } from './pool';
+export { migrate, EVENT_STORE_MIGRATIONS, type Migration } from './migrations';
+export { EventStore, checkpointOf, OUTBOX_CHANNEL, type StreamAppend, type AppendOptions } from './event-store';
+export {
+  ConcurrencyError,
+  START,
+  type AppendResult,
+  type Checkpoint,
+  type ExpectedVersion,
+  type NewEvent,
+  type OutboxMessage,
+  type RecordedEvent,
+} from './types';
+export type { Decider, DomainEvent } from './decider';
+export {
+  handleCommand,
+  loadAggregate,
+  toDomainEvent,
+  type CommandOptions,
+  type CommandResult,
+} from './command-handler';
+export { loadSnapshot, saveSnapshot } from './snapshots';
+export { handleOnce, recordInInbox, type InboxOutcome } from './inbox';
+export { catchUp, rebuild, runProjectionOnce, type Projection } from './projections';
+export {
+  OutboxRelay,
+  type OutboxPublisher,
+  type OutboxRelayOptions,
+  type PendingMessage,
+  type RelayLogger,
+} from './outbox-relay';
+export { kafkaOutboxPublisher, type BatchSender } from './kafka-publisher';
+export { pruneInbox, pruneOutbox } from './retention';

@@ -1,0 +1,338 @@
+import { context as otelContext, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Consumer, EachMessagePayload, Kafka, KafkaMessage } from 'kafkajs';
+import { InvalidMessageError, readEnvelope, type ReceivedEnvelope } from '@shop/contracts';
+import type { Logger } from '@shop/observability';
+import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './backoff';
+import { deadLetterMessage, deadLetterTopic, decodeHeaders } from './dead-letter';
+import { classifyError, type DeadLetterReason } from './errors';
+import { consumerLag, messagesDeadLettered, messagesHandled, messagesRetried } from './metrics';
+import { createProducer } from './producer';
+import { ensureTopics } from './topics';
+
+/** Where a message came from, for the handler's logs and its inbox. */
+export interface MessageContext {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timestamp: string;
+  /** 1 on the first delivery to this consumer, n on the n-th retry of the same message. */
+  readonly attempt: number;
+}
+
+/** Resolves once the message's effects are committed (its transaction, inbox row included). */
+export type MessageHandler = (envelope: ReceivedEnvelope, context: MessageContext) => Promise<void>;
+
+export interface ConsumerOptions {
+  readonly kafka: Kafka;
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  readonly handler: MessageHandler;
+  readonly logger: Logger;
+  readonly retry?: Partial<RetryPolicy>;
+  /** How many partitions are handled at the same time; one partition is always handled in order. Default 3. */
+  readonly partitionsConsumedConcurrently?: number;
+  /** Where a group with no committed offset starts. Default true: a new service misses nothing. */
+  readonly fromBeginning?: boolean;
+  /** How often messaging_consumer_lag is refreshed. Default 5 s. */
+  readonly lagIntervalMs?: number;
+  /** How long stop() waits for in-flight handlers before it disconnects anyway. Default 30 s. */
+  readonly drainTimeoutMs?: number;
+  /** Partitions of each `<topic>.dlq` the consumer provisions on start. Default 1. */
+  readonly deadLetterPartitions?: number;
+  readonly sessionTimeoutMs?: number;
+  /**
+   * How long a fetch waits for new data. Default 500 ms (Kafka's own default;
+   * kafkajs waits 5 s), which also bounds how late a paused partition is
+   * fetched again after its backoff.
+   */
+  readonly maxWaitTimeMs?: number;
+}
+
+export interface MessageConsumer {
+  /** Connects, provisions the dead-letter topics, joins the group and starts handling. */
+  start(): Promise<void>;
+  /** Stops fetching, waits for in-flight handlers (drain), then leaves the group and disconnects. */
+  stop(): Promise<void>;
+  /** Refreshes messaging_consumer_lag now (it also refreshes every lagIntervalMs). */
+  refreshLag(): Promise<void>;
+}
+
+/**
+ * The one way a service consumes Kafka. At-least-once: an offset is
+ * committed only after the handler resolved (or the message was
+ * dead-lettered), so a crash means redelivery, never loss; handlers must be
+ * idempotent (the inbox of @shop/event-store).
+ *
+ * A failed message is retried without blocking other partitions: its
+ * partition is paused and rewound to the message (seek), and resumed after
+ * the backoff, so the same message comes again while later messages of that
+ * partition wait behind it (order per key is kept).
+ */
+export function createConsumer(options: ConsumerOptions): MessageConsumer {
+  const { kafka, groupId, topics, handler } = options;
+  const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+  const log = options.logger.child({ component: 'messaging-consumer', group: groupId });
+  const consumer: Consumer = kafka.consumer({
+    groupId,
+    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: 3_000,
+    maxWaitTimeInMs: options.maxWaitTimeMs ?? 500,
+    allowAutoTopicCreation: false,
+  });
+  const producer = createProducer(kafka);
+  const admin = kafka.admin();
+
+  /** The message a partition is retrying and how often it was tried: topic|partition → { offset, attempts }. */
+  const failures = new Map<string, { offset: string; attempts: number }>();
+  const resumeTimers = new Set<NodeJS.Timeout>();
+  const lagSeries = new Set<string>();
+  let state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  let starting: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
+  let lagTimer: NodeJS.Timeout | undefined;
+  let lagRefresh: Promise<void> | undefined;
+  let inFlight = 0;
+  const drained: (() => void)[] = [];
+
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    log.error({ err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
+  });
+
+  async function commit(topic: string, partition: number, offset: string): Promise<void> {
+    await consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
+  }
+
+  async function deadLetter(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    reason: DeadLetterReason,
+    error: unknown,
+    attempts: number,
+  ): Promise<void> {
+    await producer.send(deadLetterTopic(topic), [
+      deadLetterMessage(message, {
+        topic,
+        partition,
+        offset: message.offset,
+        reason,
+        error,
+        consumerGroup: groupId,
+        attempts,
+        failedAt: new Date(),
+      }),
+    ]);
+    // Only once the dead letter is safely written does the partition move on.
+    await commit(topic, partition, message.offset);
+    messagesDeadLettered.inc({ group: groupId, topic, reason });
+    log.error({ err: error, topic, partition, offset: message.offset, reason, attempts }, 'message dead-lettered');
+  }
+
+  /** Pause the partition and rewind it to the failed message; after the backoff it is fetched again. */
+  function retryLater(topic: string, partition: number, offset: string, delayMs: number): void {
+    consumer.pause([{ topic, partitions: [partition] }]);
+    consumer.seek({ topic, partition, offset });
+    const timer = setTimeout(() => {
+      resumeTimers.delete(timer);
+      if (state === 'running') consumer.resume([{ topic, partitions: [partition] }]);
+    }, delayMs);
+    resumeTimers.add(timer);
+  }
+
+  async function handle(topic: string, partition: number, message: KafkaMessage): Promise<void> {
+    const position = `${topic}|${partition}`;
+    const previous = failures.get(position);
+    const attempt = previous?.offset === message.offset ? previous.attempts + 1 : 1;
+
+    let envelope: ReceivedEnvelope;
+    try {
+      envelope = readEnvelope(message);
+    } catch (error) {
+      // Not JSON, not an envelope, unknown type, invalid payload: no retry can fix it.
+      if (!(error instanceof InvalidMessageError)) throw error;
+      await deadLetter(topic, partition, message, error.reason, error, attempt);
+      return;
+    }
+
+    const context: MessageContext = {
+      topic,
+      partition,
+      offset: message.offset,
+      key: message.key?.toString('utf8'),
+      headers: decodeHeaders(message.headers),
+      timestamp: message.timestamp,
+      attempt,
+    };
+    try {
+      await withinMessageTrace(envelope, topic, () => handler(envelope, context));
+    } catch (error) {
+      const verdict = classifyError(error);
+      if (verdict.kind === 'permanent' || (verdict.kind === 'retryable' && attempt >= retry.attempts)) {
+        failures.delete(position);
+        const reason = verdict.kind === 'permanent' ? verdict.reason : 'retries-exhausted';
+        await deadLetter(topic, partition, message, reason, error, attempt);
+        return;
+      }
+      failures.set(position, { offset: message.offset, attempts: attempt });
+      const delayMs = backoffDelay(attempt, retry);
+      messagesRetried.inc({ group: groupId, topic, kind: verdict.kind });
+      log.warn(
+        {
+          err: error,
+          topic,
+          partition,
+          offset: message.offset,
+          type: envelope.type,
+          attempt,
+          delayMs,
+          kind: verdict.kind,
+        },
+        verdict.kind === 'transient'
+          ? 'dependency unavailable; partition paused, retrying'
+          : 'handler failed; retrying',
+      );
+      retryLater(topic, partition, message.offset, delayMs);
+      return;
+    }
+    failures.delete(position);
+    await commit(topic, partition, message.offset);
+    messagesHandled.inc({ group: groupId, topic });
+  }
+
+  async function eachMessage({ topic, partition, message }: EachMessagePayload): Promise<void> {
+    // Stopping: leave the message uncommitted; the group's next member gets it.
+    if (state !== 'running') return;
+    inFlight++;
+    try {
+      await handle(topic, partition, message);
+    } finally {
+      inFlight--;
+      if (inFlight === 0) for (const resolve of drained.splice(0)) resolve();
+    }
+  }
+
+  function drain(timeoutMs: number): Promise<boolean> {
+    if (inFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      drained.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  async function refreshLag(): Promise<void> {
+    lagRefresh ??= (async () => {
+      const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
+      for (const topic of topics) {
+        const partitions = committed.find((entry) => entry.topic === topic)?.partitions ?? [];
+        for (const end of await admin.fetchTopicOffsets(topic)) {
+          const offset = partitions.find((entry) => entry.partition === end.partition)?.offset;
+          // No commit yet: everything from the log start is still to be consumed.
+          const from = offset === undefined || Number(offset) < 0 ? Number(end.low) : Number(offset);
+          const labels = { group: groupId, topic, partition: String(end.partition) };
+          consumerLag.set(labels, Math.max(0, Number(end.high) - from));
+          lagSeries.add(JSON.stringify(labels));
+        }
+      }
+    })().finally(() => {
+      lagRefresh = undefined;
+    });
+    return lagRefresh;
+  }
+
+  async function start(): Promise<void> {
+    if (state !== 'new') throw new Error(`consumer ${groupId} was already started`);
+    state = 'starting';
+    await Promise.all([consumer.connect(), producer.connect(), admin.connect()]);
+    await ensureTopics(
+      admin,
+      topics.map((topic) => ({ name: deadLetterTopic(topic), partitions: options.deadLetterPartitions ?? 1 })),
+    );
+    await consumer.subscribe({ topics: [...topics], fromBeginning: options.fromBeginning ?? true });
+    state = 'running';
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
+      eachMessage,
+    });
+    lagTimer = setInterval(() => {
+      refreshLag().catch((error: unknown) => log.warn({ err: error }, 'could not refresh consumer lag'));
+    }, options.lagIntervalMs ?? 5_000);
+    lagTimer.unref();
+    log.info({ topics }, 'consumer started');
+  }
+
+  async function stop(): Promise<void> {
+    await starting?.catch(() => undefined);
+    if (state === 'new') {
+      state = 'stopped';
+      return;
+    }
+    stopping ??= (async () => {
+      state = 'stopping';
+      clearInterval(lagTimer);
+      for (const timer of resumeTimers) clearTimeout(timer);
+      resumeTimers.clear();
+      try {
+        // No new fetches; the partitions' current batches end after their in-flight message.
+        consumer.pause(topics.map((topic) => ({ topic })));
+      } catch {
+        // Not running (start failed half-way): nothing to pause.
+      }
+      if (!(await drain(options.drainTimeoutMs ?? 30_000))) {
+        log.warn({ inFlight }, 'handlers still running after the drain timeout; disconnecting anyway');
+      }
+      await lagRefresh?.catch(() => undefined);
+      await consumer.disconnect();
+      await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+      for (const labels of lagSeries) consumerLag.remove(JSON.parse(labels) as Record<string, string>);
+      state = 'stopped';
+      log.info('consumer stopped');
+    })();
+    return stopping;
+  }
+
+  return {
+    start: () => (starting ??= start()),
+    stop,
+    refreshLag,
+  };
+}
+
+const tracer = trace.getTracer('@shop/messaging');
+
+/**
+ * Runs a handler inside a consumer span whose parent is the trace the message
+ * carries (its traceparent header), so whatever the handler writes (its
+ * outbox rows, its logs) continues the producer's trace. Done here rather
+ * than left to the kafkajs instrumentation, whose context does not survive
+ * this consumer's own scheduling of retries.
+ */
+function withinMessageTrace<T>(envelope: ReceivedEnvelope, topic: string, work: () => Promise<T>): Promise<T> {
+  const carrier = envelope.trace
+    ? {
+        traceparent: envelope.trace.traceparent,
+        ...(envelope.trace.tracestate ? { tracestate: envelope.trace.tracestate } : {}),
+      }
+    : {};
+  const parent = propagation.extract(ROOT_CONTEXT, carrier);
+  const span = tracer.startSpan(
+    `${topic} process`,
+    { kind: SpanKind.CONSUMER, attributes: { 'messaging.message.id': envelope.id } },
+    parent,
+  );
+  return otelContext.with(trace.setSpan(parent, span), async () => {
+    try {
+      return await work();
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}

@@ -1,0 +1,175 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
+import {
+  CompositePropagator,
+  diagLogLevelFromString,
+  getBooleanFromEnv,
+  getStringFromEnv,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from '@opentelemetry/core';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { createLogger, type Logger } from './logger';
+import { onTelemetryShutdown, shutdownTelemetry } from './telemetry-shutdown';
+
+export { shutdownTelemetry } from './telemetry-shutdown';
+
+/**
+ * The libraries this stack traces. getNodeAutoInstrumentations() patches
+ * every library it knows (about forty: fs, dns, net, express...) unless
+ * OTEL_NODE_ENABLED_INSTRUMENTATIONS lists the ones to keep. undici is
+ * Node's fetch, which does not go through the http module.
+ *
+ * kafkajs is deliberately not here: the outbox relay sends messages of many
+ * traces in one batch, and the kafkajs instrumentation would stamp them all
+ * with the relay's own context. The relay (@shop/event-store) and the consumer
+ * (@shop/messaging) create the producer and consumer spans themselves, one per
+ * message, under the trace each message carries.
+ */
+export const INSTRUMENTED = ['http', 'undici', 'nestjs-core', 'pg'] as const;
+
+export interface ServiceIdentity {
+  readonly name: string;
+  readonly version: string | undefined;
+}
+
+export interface TelemetryOptions {
+  readonly serviceName?: string;
+  readonly serviceVersion?: string;
+  /**
+   * Where finished spans go. By default OTLP (protocol and endpoint from the
+   * OTEL_EXPORTER_OTLP_* variables) when OTEL_EXPORTER_OTLP_ENDPOINT is set;
+   * else nowhere, though spans are still created and propagated.
+   */
+  readonly spanProcessors?: SpanProcessor[];
+}
+
+export interface Telemetry {
+  readonly service: ServiceIdentity;
+  /** The enabled instrumentations, one per name in INSTRUMENTED. */
+  readonly instrumentations: ReturnType<typeof getNodeAutoInstrumentations>;
+  shutdown(): Promise<void>;
+}
+
+let started: Telemetry | undefined;
+
+/**
+ * Starts the OpenTelemetry NodeSDK once per process: W3C trace context
+ * propagation, the instrumentations of INSTRUMENTED, service name and version
+ * as resource attributes. Must run before the app requires what it traces;
+ * `@shop/observability/preload` calls it.
+ */
+export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
+  if (started) return started;
+  const service = serviceIdentity(process.env, options, entryPackage(process.argv[1]));
+  if (getBooleanFromEnv('OTEL_SDK_DISABLED')) {
+    started = { service, instrumentations: [], shutdown: () => Promise.resolve() };
+    return started;
+  }
+  const diagnostics = diagLogger(createLogger({ service: service.name, level: 'trace' }));
+  const diagLevel = diagLogLevelFromString(getStringFromEnv('OTEL_LOG_LEVEL')) ?? DiagLogLevel.WARN;
+  diag.setLogger(diagnostics, { logLevel: diagLevel, suppressOverrideMessage: true });
+
+  // An operator's own list wins.
+  process.env['OTEL_NODE_ENABLED_INSTRUMENTATIONS'] ??= INSTRUMENTED.join(',');
+  const instrumentations = getNodeAutoInstrumentations({
+    // Probes and scrapes every few seconds would bury the traces worth reading.
+    '@opentelemetry/instrumentation-http': { ignoreIncomingRequestHook: (request) => isProbe(request.url) },
+    // The outbox relay polls its table on a timer; only queries inside a request or a message are traced.
+    '@opentelemetry/instrumentation-pg': { requireParentSpan: true },
+  });
+  // Without an exporter spans still get ids, so logs carry them and they cross Kafka; undefined lets
+  // NodeSDK build the OTLP exporter from the OTEL_EXPORTER_OTLP_* variables.
+  const spanProcessors = options.spanProcessors ?? (exportsOtlp() ? undefined : [new NoopSpanProcessor()]);
+  const sdk = new NodeSDK({
+    serviceName: service.name,
+    resource: defaultResource().merge(
+      resourceFromAttributes({
+        [ATTR_SERVICE_NAME]: service.name,
+        ...(service.version ? { [ATTR_SERVICE_VERSION]: service.version } : {}),
+      }),
+    ),
+    textMapPropagator: new CompositePropagator({
+      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+    }),
+    instrumentations,
+    ...(spanProcessors ? { spanProcessors } : {}),
+    // Metrics are prom-client's (/metrics) and logs are pino's (stdout): the SDK exports neither.
+    metricReaders: [],
+    logRecordProcessors: [],
+  });
+  // NodeSDK installs a console logger of its own when OTEL_LOG_LEVEL is set.
+  diag.setLogger(diagnostics, { logLevel: diagLevel, suppressOverrideMessage: true });
+  sdk.start();
+
+  const shutdown = async (): Promise<void> => {
+    started = undefined;
+    await sdk.shutdown();
+    for (const instrumentation of instrumentations) instrumentation.disable();
+  };
+  onTelemetryShutdown(shutdown);
+  started = { service, instrumentations, shutdown: shutdownTelemetry };
+  return started;
+}
+
+/**
+ * OTEL_SERVICE_NAME or SERVICE_NAME, else the name of the started app's
+ * package (`@shop/order-service` → `order-service`); SERVICE_VERSION, else
+ * that package's version. Options win over both.
+ */
+export function serviceIdentity(
+  env: NodeJS.ProcessEnv,
+  options: Pick<TelemetryOptions, 'serviceName' | 'serviceVersion'>,
+  entry: EntryPackage | undefined,
+): ServiceIdentity {
+  const name =
+    options.serviceName ||
+    env['OTEL_SERVICE_NAME'] ||
+    env['SERVICE_NAME'] ||
+    entry?.name?.replace(/^@[^/]+\//, '') ||
+    'unknown_service:node';
+  const version = options.serviceVersion || env['SERVICE_VERSION'] || entry?.version || undefined;
+  return { name, version };
+}
+
+export interface EntryPackage {
+  readonly name?: string;
+  readonly version?: string;
+}
+
+/** The package.json nearest to the script node started (apps/<name>/dist/main.js → apps/<name>/package.json). */
+function entryPackage(entry: string | undefined): EntryPackage | undefined {
+  if (!entry) return undefined;
+  for (let dir = path.dirname(path.resolve(entry)); ; dir = path.dirname(dir)) {
+    try {
+      return JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as EntryPackage;
+    } catch {
+      if (path.dirname(dir) === dir) return undefined;
+    }
+  }
+}
+
+function exportsOtlp(): boolean {
+  const endpoint =
+    getStringFromEnv('OTEL_EXPORTER_OTLP_ENDPOINT') ?? getStringFromEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  return endpoint !== undefined && getStringFromEnv('OTEL_TRACES_EXPORTER') !== 'none';
+}
+
+function isProbe(url: string | undefined): boolean {
+  return url !== undefined && (url.startsWith('/health/') || url === '/metrics');
+}
+
+/** The SDK's own warnings (an unreachable collector, a failed patch) as JSON log lines, not console output. */
+function diagLogger(logger: Logger): DiagLogger {
+  const log = logger.child({ component: 'opentelemetry' });
+  const at =
+    (level: 'error' | 'warn' | 'info' | 'debug' | 'trace') =>
+    (message: string, ...args: unknown[]): void =>
+      log[level](args.length ? { detail: args.map(String) } : {}, message);
+  return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), verbose: at('trace') };
+}

@@ -1,0 +1,29 @@
+import { serviceIdentity } from './telemetry';
+
+describe('serviceIdentity', () => {
+  const entry = { name: '@shop/order-service', version: '0.1.0' };
+
+  it('takes OTEL_SERVICE_NAME first, then SERVICE_NAME', () => {
+    expect(serviceIdentity({ OTEL_SERVICE_NAME: 'a', SERVICE_NAME: 'b' }, {}, entry).name).toBe('a');
+    expect(serviceIdentity({ SERVICE_NAME: 'b' }, {}, entry).name).toBe('b');
+  });
+
+  it("falls back to the started app's package name without its scope, and its version", () => {
+    expect(serviceIdentity({}, {}, entry)).toEqual({ name: 'order-service', version: '0.1.0' });
+  });
+
+  it('takes SERVICE_VERSION over the package version, and options over both', () => {
+    expect(serviceIdentity({ SERVICE_VERSION: '2.0.0' }, {}, entry).version).toBe('2.0.0');
+    expect(
+      serviceIdentity(
+        { OTEL_SERVICE_NAME: 'a', SERVICE_VERSION: '2.0.0' },
+        { serviceName: 'x', serviceVersion: '3' },
+        entry,
+      ),
+    ).toEqual({ name: 'x', version: '3' });
+  });
+
+  it('has a name even with nothing to go on', () => {
+    expect(serviceIdentity({}, {}, undefined)).toEqual({ name: 'unknown_service:node', version: undefined });
+  });
+});

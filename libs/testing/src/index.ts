@@ -1,0 +1,5 @@
+export { waitFor } from './wait-for';
+export { testStackId, uniqueName } from './names';
+export { adminDatabaseUrl, kafkaBrokers } from './infra';
+export { createTestDatabase, type TestDatabase } from './database';
+export { startTestBroker, stopTestBroker } from './broker-control';
