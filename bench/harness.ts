@@ -60,7 +60,9 @@ export async function closedLoop(
         if (stopAt === 0 && now >= warmUpUntil) stopAt = now + seconds * 1000;
         if (stopAt !== 0 && now >= stopAt) return;
         const started = performance.now();
-        await operation(worker, counters[worker]!++);
+        const sequence = counters[worker] ?? 0;
+        counters[worker] = sequence + 1;
+        await operation(worker, sequence);
         if (stopAt !== 0) latencies.push(performance.now() - started);
       }
     }),

@@ -3,8 +3,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { createProducer } from '@shop/messaging';
 import pg from 'pg';
 import { EventStore, kafkaOutboxPublisher, migrate, OutboxRelay, type PendingMessage } from '@shop/event-store';
-import { startKafka, stopKafka } from '../infra/stack/src/kafka.ts';
-import { stackFor } from '../infra/stack/src/stack.ts';
+import { startKafka, stopKafka } from '@shop/stack/kafka';
+import { stackFor } from '@shop/stack/stack';
 import { record, scratchDatabase } from './harness.ts';
 
 /**

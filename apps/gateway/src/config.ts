@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { baseConfigShape, loadConfig, port } from '@shop/health';
 
 const serviceUrl = (defaultUrl: string) => z.url({ protocol: /^https?$/ }).default(defaultUrl);
-const positiveInt = (defaultValue: number, max: number) => z.coerce.number().int().min(1).max(max).default(defaultValue);
+const positiveInt = (defaultValue: number, max: number) =>
+  z.coerce.number().int().min(1).max(max).default(defaultValue);
 
 /** Every variable gateway reads, checked at start-up. */
 export const configShape = {

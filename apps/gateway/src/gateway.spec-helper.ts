@@ -17,8 +17,7 @@ export interface SeenRequest {
 
 /** A stand-in's answer; `drop` closes the connection without one (a service that is down). */
 export type StandInAnswer =
-  | { readonly status: number; readonly body?: unknown; readonly headers?: Readonly<Record<string, string>> }
-  | 'drop';
+  { readonly status: number; readonly body?: unknown; readonly headers?: Readonly<Record<string, string>> } | 'drop';
 
 export type StandInHandler = (request: SeenRequest) => StandInAnswer | Promise<StandInAnswer>;
 
@@ -126,7 +125,9 @@ export async function createSigningKey(kid: string): Promise<SigningKey> {
 /** The JWKS route of the user-service stand-in, serving `keys()` (so a test can rotate them). */
 export function jwksRoute(keys: () => readonly JWK[]): (request: SeenRequest) => StandInAnswer | undefined {
   return (request) =>
-    request.method === 'GET' && request.url === '/.well-known/jwks.json' ? { status: 200, body: { keys: keys() } } : undefined;
+    request.method === 'GET' && request.url === '/.well-known/jwks.json'
+      ? { status: 200, body: { keys: keys() } }
+      : undefined;
 }
 
 export interface TestGateway {

@@ -59,7 +59,10 @@ describe('orders through the gateway', () => {
       expect((await call(`${gateway.url}/api/v1/orders/${ORDER_ID}`, 'GET', { token: alice, headers })).status).toBe(
         200,
       );
-      const list = await call(`${gateway.url}/api/v1/orders?limit=5&cursor=abc_DEF-1`, 'GET', { token: alice, headers });
+      const list = await call(`${gateway.url}/api/v1/orders?limit=5&cursor=abc_DEF-1`, 'GET', {
+        token: alice,
+        headers,
+      });
       expect(list.status).toBe(200);
       const cancel = await call(`${gateway.url}/api/v1/orders/${ORDER_ID}/cancel`, 'POST', { token: alice, headers });
       expect(cancel.status).toBe(202);
@@ -158,8 +161,16 @@ describe('orders through the gateway', () => {
       ['an unknown field in a line', () => place({ ...VALID, items: [{ ...line('MUG-001'), priceCents: 1 }] }), 400],
       ['an unknown payment token', () => place({ ...VALID, paymentToken: 'tok_mastercard' }), 400, 'paymentToken'],
       ['no payment token', () => place({ items: VALID.items }), 400, 'paymentToken'],
-      ['a __proto__ key', () => raw('{"items":[{"sku":"MUG-001","quantity":1}],"paymentToken":"tok_visa","__proto__":{"admin":true}}'), 400],
-      ['a constructor.prototype key', () => raw('{"constructor":{"prototype":{"admin":true}},"items":[],"paymentToken":"tok_visa"}'), 400],
+      [
+        'a __proto__ key',
+        () => raw('{"items":[{"sku":"MUG-001","quantity":1}],"paymentToken":"tok_visa","__proto__":{"admin":true}}'),
+        400,
+      ],
+      [
+        'a constructor.prototype key',
+        () => raw('{"constructor":{"prototype":{"admin":true}},"items":[],"paymentToken":"tok_visa"}'),
+        400,
+      ],
       ['a constructor key', () => place({ ...VALID, constructor: 1 }), 400, 'constructor'],
       ['a text/plain body', () => raw(JSON.stringify(VALID), 'text/plain'), 415],
       ['a form body', () => raw('items=1', 'application/x-www-form-urlencoded'), 415],
@@ -176,12 +187,34 @@ describe('orders through the gateway', () => {
       ['limit 0', () => call(`${gateway.url}/api/v1/orders?limit=0`, 'GET', { token: alice }), 400, 'limit'],
       ['limit 101', () => call(`${gateway.url}/api/v1/orders?limit=101`, 'GET', { token: alice }), 400, 'limit'],
       ['limit abc', () => call(`${gateway.url}/api/v1/orders?limit=abc`, 'GET', { token: alice }), 400, 'limit'],
-      ['a bad cursor', () => call(`${gateway.url}/api/v1/orders?cursor=not%20a%20cursor!`, 'GET', { token: alice }), 400, 'cursor'],
-      ['an unknown query parameter', () => call(`${gateway.url}/api/v1/orders?userId=bob`, 'GET', { token: alice }), 400, 'userId'],
-      ['a __proto__ query parameter', () => call(`${gateway.url}/api/v1/orders?__proto__=1`, 'GET', { token: alice }), 400],
+      [
+        'a bad cursor',
+        () => call(`${gateway.url}/api/v1/orders?cursor=not%20a%20cursor!`, 'GET', { token: alice }),
+        400,
+        'cursor',
+      ],
+      [
+        'an unknown query parameter',
+        () => call(`${gateway.url}/api/v1/orders?userId=bob`, 'GET', { token: alice }),
+        400,
+        'userId',
+      ],
+      [
+        'a __proto__ query parameter',
+        () => call(`${gateway.url}/api/v1/orders?__proto__=1`, 'GET', { token: alice }),
+        400,
+      ],
       ['a malformed order id', () => call(`${gateway.url}/api/v1/orders/not-a-uuid`, 'GET', { token: alice }), 404],
-      ['an order id that would climb out', () => call(`${gateway.url}/api/v1/orders/%2E%2E%2Fproducts`, 'GET', { token: alice }), 404],
-      ['a malformed id to cancel', () => call(`${gateway.url}/api/v1/orders/..%2Fx/cancel`, 'POST', { token: alice }), 404],
+      [
+        'an order id that would climb out',
+        () => call(`${gateway.url}/api/v1/orders/%2E%2E%2Fproducts`, 'GET', { token: alice }),
+        404,
+      ],
+      [
+        'a malformed id to cancel',
+        () => call(`${gateway.url}/api/v1/orders/..%2Fx/cancel`, 'POST', { token: alice }),
+        404,
+      ],
     ];
 
     it.each(cases)('refuses %s with a problem+json, never a 5xx', async (_name, send, status, path) => {
@@ -191,9 +224,7 @@ describe('orders through the gateway', () => {
       expect(response.headers.get('content-type')).toContain('application/problem+json');
       expect(response.body).toMatchObject({ status, title: expect.any(String), type: expect.any(String) });
       if (path) {
-        expect(response.body['errors']).toEqual(
-          expect.arrayContaining([{ path, message: expect.any(String) }]),
-        );
+        expect(response.body['errors']).toEqual(expect.arrayContaining([{ path, message: expect.any(String) }]));
       }
       expect(world.orders.seen).toEqual([]);
     });

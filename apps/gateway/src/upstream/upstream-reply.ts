@@ -46,7 +46,10 @@ export function answerFor(result: PolicyResult<UpstreamResponse>, instance: stri
  * but none of its addresses. Any other error is returned unchanged (the
  * filter answers it with a bare 500).
  */
-export function unavailableProblem(error: unknown, service: string): { retryAfterSeconds: number; error: Error } | undefined {
+export function unavailableProblem(
+  error: unknown,
+  service: string,
+): { retryAfterSeconds: number; error: Error } | undefined {
   const unavailable = serviceUnavailable(error);
   if (!unavailable) return undefined;
   return {

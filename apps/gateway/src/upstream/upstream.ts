@@ -54,7 +54,10 @@ export class Upstream {
   }
 
   /** `cacheKey` names the answer in the policy's fallback cache (if it has one). */
-  call(request: UpstreamRequest, cacheKey = `${request.method} ${request.path}`): Promise<PolicyResult<UpstreamResponse>> {
+  call(
+    request: UpstreamRequest,
+    cacheKey = `${request.method} ${request.path}`,
+  ): Promise<PolicyResult<UpstreamResponse>> {
     return this.policy.execute(cacheKey, (signal) => this.exchange(request, signal));
   }
 
