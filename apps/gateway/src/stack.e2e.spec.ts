@@ -31,11 +31,15 @@ describe('stack', () => {
     expect(await response.json()).toMatchObject({ status: 'ok' });
   });
 
-  it('reports the database and the broker in the readiness details of a Kafka service', async () => {
+  it('reports the database, the broker and its consumer in the readiness details of a Kafka service', async () => {
     const body = (await (await fetch(`${env('ORDER_SERVICE_URL')}/health/ready`)).json()) as {
       details: Record<string, { status: string }>;
     };
-    expect(body.details).toMatchObject({ postgres: { status: 'up' }, kafka: { status: 'up' } });
+    expect(body.details).toMatchObject({
+      postgres: { status: 'up' },
+      kafka: { status: 'up' },
+      consumer: { status: 'up' },
+    });
   });
 });
 

@@ -70,7 +70,6 @@ export async function startInventoryService(config: ServiceConfig) {
     handler: (envelope, context) => handler.handle(envelope, context),
     logger,
   });
-  await consumer.start();
 
   const kafkaCheck = kafkaReadiness(kafka);
   const app = await bootstrapService({
@@ -78,7 +77,7 @@ export async function startInventoryService(config: ServiceConfig) {
     config,
     port: config.INVENTORY_SERVICE_PORT,
     module: AppModule.register({ pool, stock, admin: { token: config.ADMIN_TOKEN, stackId: config.STACK_ID } }),
-    readiness: [postgresReadiness(pool), kafkaCheck],
+    readiness: [postgresReadiness(pool), kafkaCheck, consumer.readiness],
     // Stop taking work first, publish what is committed, then let go of connections.
     onShutdown: [
       () => consumer.stop(),
@@ -88,5 +87,7 @@ export async function startInventoryService(config: ServiceConfig) {
       () => pool.end(),
     ],
   });
+  // After listen: /health/live answers while the group join waits (ready once joined).
+  await consumer.start();
   return { app, pool, stock, handler };
 }

@@ -73,7 +73,6 @@ export async function startOrderService(config: ServiceConfig) {
     handler: (envelope, context) => saga.handle(envelope, context),
     logger,
   });
-  await consumer.start();
   const timeouts = new SagaTimeouts(pool, orders, logger);
   timeouts.start();
 
@@ -87,7 +86,7 @@ export async function startOrderService(config: ServiceConfig) {
       orders,
       placeOrder: new PlaceOrderHandler(pool, orders, config.SAGA_TIMEOUT_MS),
     }),
-    readiness: [postgresReadiness(pool), kafkaCheck],
+    readiness: [postgresReadiness(pool), kafkaCheck, consumer.readiness],
     onShutdown: [
       () => timeouts.stop(),
       () => consumer.stop(),
@@ -97,5 +96,7 @@ export async function startOrderService(config: ServiceConfig) {
       () => pool.end(),
     ],
   });
+  // After listen: /health/live answers while the group join waits (ready once joined).
+  await consumer.start();
   return { app, pool, orders, saga, timeouts };
 }

@@ -38,9 +38,9 @@ export interface StartOptions {
 /**
  * Starts payment-service, as main.ts and the integration tests do: its event
  * store, its topics (it owns payment.commands and payment.events), the outbox
- * relay, the one policy in front of the payment provider, the consumer of
- * the saga's payment commands, then the HTTP side through bootstrapService
- * (health with the breaker in its details, metrics, GET /payments/:orderId).
+ * relay, the one policy in front of the payment provider, the HTTP side
+ * through bootstrapService (health with the breaker in its details, metrics,
+ * GET /payments/:orderId), then the consumer of the saga's payment commands.
  * app.close() stops it in the order shown in onShutdown.
  */
 export async function startPaymentService(
@@ -121,16 +121,15 @@ export async function startPaymentService(
       },
     });
     started.unshift(() => consumer.stop());
-    await consumer.start();
 
     const kafkaCheck = kafkaReadiness(kafka);
     started.unshift(() => kafkaCheck.close());
-    return await bootstrapService({
+    const app = await bootstrapService({
       name: NAME,
       config,
       port: config.PAYMENT_SERVICE_PORT,
       module: AppModule.register({ payments }),
-      readiness: [postgresReadiness(pool), kafkaCheck],
+      readiness: [postgresReadiness(pool), kafkaCheck, consumer.readiness],
       // The breaker is shown, never counted: an open breaker to the provider does not make this service unready.
       details: [policyReadinessDetail(policies)],
       // Stop taking work (in-flight commands finish), abort what still waits on the provider,
@@ -145,6 +144,10 @@ export async function startPaymentService(
       ],
       ...logDestination,
     });
+    started.unshift(() => app.close());
+    // After listen: /health/live answers while the group join waits (ready once joined).
+    await consumer.start();
+    return app;
   } catch (error) {
     for (const stop of started) await stop().catch(() => undefined);
     throw error;

@@ -15,6 +15,7 @@ import {
   waitUntilReady,
 } from './run-stack.ts';
 import { appUrl, findFreeBlock, releaseBlock, type Stack, stackFor } from './stack.ts';
+import { startSpanSink } from './span-sink.ts';
 
 /**
  * `npm test`: every check and every test, against a real broker and a real
@@ -212,18 +213,28 @@ export async function testCommand(args: string[], say: Say): Promise<number> {
         failed =
           !(await stage('e2e', async () => {
             const chaos = tokens(stack, running);
-            const supervisor = startApps(stack, running, chaos, say, false, { ...process.env, NODE_ENV: 'test' });
+            // Every app exports its spans to a small OTLP receiver, so a spec can follow one trace across processes.
+            const spans = await startSpanSink(path.join(stack.runDir, 'spans.jsonl'));
+            const supervisor = startApps(stack, running, chaos, say, false, {
+              ...process.env,
+              NODE_ENV: 'test',
+              OTEL_EXPORTER_OTLP_ENDPOINT: spans.url,
+              OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+              OTEL_BSP_SCHEDULE_DELAY: '200',
+            });
             try {
               await waitUntilReady(stack, say, 120_000);
               const e2eEnv: NodeJS.ProcessEnv = {
                 ...testEnv,
                 CHAOS_TOKEN: chaos.chaosToken,
                 ADMIN_TOKEN: chaos.adminToken,
+                TEST_SPANS_FILE: spans.file,
               };
               for (const app of APPS) e2eEnv[urlEnv(app)] = appUrl(stack, app);
               return await nx(['run-many', '-t', 'e2e', '--parallel=1'], e2eEnv);
             } finally {
               await supervisor.stopAll();
+              await spans.close();
             }
           })) || failed;
       }

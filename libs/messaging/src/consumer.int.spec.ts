@@ -106,6 +106,16 @@ describe('createConsumer (real broker)', () => {
     )?.value;
   }
 
+  it('is unready until it has joined its group, and again once stopped', async () => {
+    const consumer = createConsumer({ kafka, groupId, topics: [topic], handler: async () => undefined, logger });
+    consumers.push(consumer);
+    await expect(consumer.readiness.check()).rejects.toThrow(/not yet in its group/);
+    await consumer.start();
+    await expect(consumer.readiness.check()).resolves.toEqual({ group: groupId, topics: 1 });
+    await consumer.stop();
+    await expect(consumer.readiness.check()).rejects.toThrow(/is stopped/);
+  });
+
   it('hands the parsed envelope and the message metadata to the handler, then commits', async () => {
     const message = orderConfirmed();
     await producer.send(topic, [{ ...message, headers: { ...message.headers, traceparent } }]);

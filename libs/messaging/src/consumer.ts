@@ -1,6 +1,7 @@
 import { context as otelContext, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Consumer, EachMessagePayload, Kafka, KafkaMessage } from 'kafkajs';
 import { InvalidMessageError, readEnvelope, type ReceivedEnvelope } from '@shop/contracts';
+import type { ReadinessCheck } from '@shop/health';
 import type { Logger } from '@shop/observability';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './backoff';
 import { deadLetterMessage, deadLetterTopic, decodeHeaders } from './dead-letter';
@@ -57,6 +58,13 @@ export interface MessageConsumer {
   stop(): Promise<void>;
   /** Refreshes messaging_consumer_lag now (it also refreshes every lagIntervalMs). */
   refreshLag(): Promise<void>;
+  /**
+   * For /health/ready: down until the consumer has joined its group (and
+   * again while it is crashed and rejoining). Services listen before they
+   * start consuming, so a restart answers /health/live at once even when
+   * Kafka holds the join until a killed predecessor's session expires.
+   */
+  readonly readiness: ReadinessCheck;
 }
 
 /**
@@ -94,9 +102,14 @@ export function createConsumer(options: ConsumerOptions): MessageConsumer {
   let lagTimer: NodeJS.Timeout | undefined;
   let lagRefresh: Promise<void> | undefined;
   let inFlight = 0;
+  let joined = false;
   const drained: (() => void)[] = [];
 
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    joined = true;
+  });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
+    joined = false;
     log.error({ err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
   });
 
@@ -274,6 +287,7 @@ export function createConsumer(options: ConsumerOptions): MessageConsumer {
     }
     stopping ??= (async () => {
       state = 'stopping';
+      joined = false;
       clearInterval(lagTimer);
       for (const timer of resumeTimers) clearTimeout(timer);
       resumeTimers.clear();
@@ -300,6 +314,13 @@ export function createConsumer(options: ConsumerOptions): MessageConsumer {
     start: () => (starting ??= start()),
     stop,
     refreshLag,
+    readiness: {
+      name: 'consumer',
+      async check() {
+        if (state !== 'running' || !joined) throw new Error(`consumer ${groupId} is ${state}, not yet in its group`);
+        return { group: groupId, topics: topics.length };
+      },
+    },
   };
 }
 

@@ -1,25 +1,39 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { waitFor } from '@shop/testing';
+import { serviceDatabase, stackEnv } from './e2e-support';
 import { ShopClient } from './shop-client';
 
 /**
  * One order is one trace: the trace the client starts at the gateway crosses
  * HTTP (gateway → order-service), Kafka (order-service's outbox → the saga
  * commands), and reaches the database writes of the services that consume
- * them, whose own outbox rows are written under the same trace id.
+ * them, whose own outbox rows are written under the same trace id, and the
+ * card processor that payment-service calls. `npm test` has every app export
+ * its spans to a small OTLP receiver that writes them to TEST_SPANS_FILE.
  */
-function database(service: string): string {
-  const adminUrl = process.env['TEST_ADMIN_DATABASE_URL'];
-  const stackId = process.env['STACK_ID'];
-  if (!adminUrl || !stackId) throw new Error('run the e2e tests through `npm test`');
-  const url = new URL(adminUrl);
-  url.pathname = `/${stackId}_${service}`;
-  return url.toString();
+const ORDER_PATH = ['gateway', 'order-service', 'inventory-service', 'payment-service', 'payment-provider'];
+const SERVER = 2; // OTLP SpanKind
+
+interface RecordedSpan {
+  readonly service: string;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId?: string;
+  readonly kind: number;
+}
+
+function spansOfTrace(traceId: string): RecordedSpan[] {
+  return readFileSync(stackEnv('TEST_SPANS_FILE'), 'utf8')
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as RecordedSpan)
+    .filter((span) => span.traceId === traceId);
 }
 
 async function tracesOfOutbox(service: string, orderId: string): Promise<string[]> {
-  const client = new pg.Client({ connectionString: database(service) });
+  const client = new pg.Client({ connectionString: serviceDatabase(service) });
   await client.connect();
   try {
     const { rows } = await client.query<{ traceparent: string | null }>(
@@ -60,5 +74,22 @@ describe('tracing across processes (e2e)', () => {
       });
       expect({ service, traces: [...new Set(traces)] }).toEqual({ service, traces: [traceId] });
     }
+
+    // The exported spans: every process on the order's path took part in the one trace, and the
+    // card processor's server span is a child of a span of payment-service (propagated, not guessed).
+    const spans = await waitFor(
+      'spans of every process on the order path',
+      async () => {
+        const found = spansOfTrace(traceId);
+        const services = new Set(found.map((span) => span.service));
+        return ORDER_PATH.every((service) => services.has(service)) ? found : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 250 },
+    );
+    const byId = new Map(spans.map((span) => [span.spanId, span]));
+    const charge = spans.find((span) => span.service === 'payment-provider' && span.kind === SERVER);
+    expect(charge && byId.get(charge.parentSpanId ?? '')?.service).toBe('payment-service');
+    const entry = spans.find((span) => span.service === 'order-service' && span.kind === SERVER);
+    expect(entry && byId.get(entry.parentSpanId ?? '')?.service).toBe('gateway');
   }, 60_000);
 });

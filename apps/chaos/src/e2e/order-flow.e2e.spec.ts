@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { waitFor } from '@shop/testing';
-import { audit } from '../audit/invariants';
-import { type OrderView, ShopClient } from './shop-client';
+import { placeAccepted, settledAudit, terminal } from './e2e-support';
+import { ShopClient } from './shop-client';
 
 /**
  * The place-order saga on the running stack, only through the gateway. Each
@@ -12,21 +12,8 @@ const placed: string[] = [];
 let alice: ShopClient;
 let bob: ShopClient;
 
-async function terminal(client: ShopClient, orderId: string): Promise<OrderView> {
-  return waitFor(
-    `order ${orderId} to end`,
-    async () => {
-      const order = await client.order(orderId);
-      return order.status === 'PENDING' ? undefined : order;
-    },
-    { timeoutMs: 45_000, intervalMs: 200 },
-  );
-}
-
 async function place(client: ShopClient, items: Array<{ sku: string; quantity: number }>, paymentToken = 'tok_visa') {
-  const response = await client.placeOrder({ items, paymentToken });
-  expect(response.status).toBe(202);
-  const { orderId } = (await response.json()) as { orderId: string };
+  const orderId = await placeAccepted(client, items, paymentToken);
   placed.push(orderId);
   return orderId;
 }
@@ -37,20 +24,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  const adminUrl = process.env['TEST_ADMIN_DATABASE_URL'];
-  const stackId = process.env['STACK_ID'];
-  if (!adminUrl || !stackId) throw new Error('run the e2e tests through `npm test`');
   for (const orderId of placed) await terminal(alice, orderId).catch(() => terminal(bob, orderId));
-  // Stock and money effects of a terminal status settle within 5 s (docs/contract.md).
-  const report = await waitFor(
-    'the invariants to hold',
-    async () => {
-      const result = await audit({ adminUrl, stackId, pendingGraceMs: 60_000 }, { orderIds: placed });
-      return result.violations.length === 0 && result.counts.pendingOutbox === 0 ? result : undefined;
-    },
-    { timeoutMs: 15_000, intervalMs: 500 },
-  ).catch(async () => audit({ adminUrl, stackId, pendingGraceMs: 60_000 }, { orderIds: placed }));
-  expect(report.violations).toEqual([]);
+  expect((await settledAudit(placed)).violations).toEqual([]);
 }, 120_000);
 
 describe('place-order saga (e2e, through the gateway)', () => {
