@@ -25,6 +25,7 @@ describe('order-service (real PostgreSQL and Kafka)', () => {
       STACK_ID: stackId,
       ORDER_SERVICE_PORT: '0',
       SAGA_TIMEOUT_MS: '1500',
+      SAGA_STEP_TIMEOUT_MS: '1000',
       DB_POOL_MAX: '6',
       LOG_LEVEL: 'warn',
     });

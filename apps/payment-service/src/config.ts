@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseConfigShape, databaseConfigShape, kafkaConfigShape, loadConfig, port } from '@shop/health';
+import { baseConfigShape, ConfigError, databaseConfigShape, kafkaConfigShape, loadConfig, port } from '@shop/health';
 
 const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -34,12 +34,29 @@ export const configShape = {
   COMMAND_RETRY_MAX_DELAY_MS: int(1, 600_000, 5_000),
   /** Deliveries of a command that fails for another reason before it is dead-lettered. */
   COMMAND_RETRY_ATTEMPTS: int(1, 100, 5),
+  /**
+   * The saga's deadlines, the same variables order-service reads: one saga
+   * step (here: a charge, from command to reply) must fit one provider call
+   * cycle, and the whole saga must leave room for its steps. Checked at
+   * start-up: provider call budget < SAGA_STEP_TIMEOUT_MS < SAGA_TIMEOUT_MS.
+   */
+  SAGA_STEP_TIMEOUT_MS: int(100, 600_000, 10_000),
+  SAGA_TIMEOUT_MS: int(1_000, 600_000, 30_000),
 } as const;
 
 export type ServiceConfig = z.infer<z.ZodObject<typeof configShape>>;
 
 export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
-  return loadConfig('payment-service', configShape, env);
+  const config = loadConfig('payment-service', configShape, env);
+  const budget = providerCallBudgetMs(config);
+  if (!(budget < config.SAGA_STEP_TIMEOUT_MS && config.SAGA_STEP_TIMEOUT_MS < config.SAGA_TIMEOUT_MS)) {
+    throw new ConfigError('payment-service', [
+      `timeouts do not fit: one provider call can take ${budget} ms (PROVIDER_RETRY_ATTEMPTS × PROVIDER_TIMEOUT_MS ` +
+        `plus backoff), which must be less than SAGA_STEP_TIMEOUT_MS (${config.SAGA_STEP_TIMEOUT_MS}), ` +
+        `which must be less than SAGA_TIMEOUT_MS (${config.SAGA_TIMEOUT_MS})`,
+    ]);
+  }
+  return config;
 }
 
 type CallSettings = Pick<

@@ -29,4 +29,18 @@ describe('payment-service config', () => {
     // The default budget leaves the saga (SAGA_TIMEOUT_MS, 30 s by default) room for the answer to travel.
     expect(DEFAULT_PROVIDER_CALL_BUDGET_MS).toBeLessThan(30_000);
   });
+
+  it('refuses to start when the timeouts do not fit: provider call budget < step < saga', () => {
+    expect(loadServiceConfig(required)).toMatchObject({ SAGA_STEP_TIMEOUT_MS: 10_000, SAGA_TIMEOUT_MS: 30_000 });
+    // 3 × 4000 + 300 = 12 300 ms of provider calls cannot fit a 10 s step.
+    expect(() => loadServiceConfig({ ...required, PROVIDER_TIMEOUT_MS: '4000' })).toThrow(
+      /12300 ms .* less than SAGA_STEP_TIMEOUT_MS \(10000\)/,
+    );
+    expect(() => loadServiceConfig({ ...required, SAGA_STEP_TIMEOUT_MS: '30000' })).toThrow(/timeouts do not fit/);
+    expect(() => loadServiceConfig({ ...required, SAGA_TIMEOUT_MS: '8000' })).toThrow(/timeouts do not fit/);
+    expect(
+      loadServiceConfig({ ...required, PROVIDER_TIMEOUT_MS: '4000', SAGA_STEP_TIMEOUT_MS: '15000' })
+        .PROVIDER_TIMEOUT_MS,
+    ).toBe(4_000);
+  });
 });

@@ -109,6 +109,7 @@ export function appEnvironment(
     'OTEL_EXPORTER_OTLP_PROTOCOL',
     'REDIS_URL',
     'SAGA_TIMEOUT_MS',
+    'SAGA_STEP_TIMEOUT_MS',
     'FALLBACK_MAX_AGE_S',
   ]) {
     if (env[passThrough] !== undefined) appEnv[passThrough] = env[passThrough];
