@@ -1,24 +1,73 @@
+import { audit } from './audit/invariants';
+
 /**
- * The chaos toolkit's command line (`npm run chaos -- <command>`). The load
- * generator, the experiments and the invariant auditor arrive with the chaos
- * work; this entry point and its usage text are the skeleton they plug into.
+ * The chaos toolkit's command line (`npm run chaos -- <command>`). `audit`
+ * checks the business invariants of docs/contract.md over a running (or
+ * stopped) stack's databases; the experiments and the load generator plug
+ * into the same entry point.
  */
 const USAGE = `usage: npm run chaos -- <command>
 
 commands:
-  run <experiment>   steady state, load and faults, recovery, audit
-  audit              check the business invariants of docs/contract.md
+  audit [--stack <id>] [--grace-ms <ms>]
+                     check the business invariants of docs/contract.md over every
+                     order of a stack (default: the npm start stack, "shop");
+                     exits 1 on a violation
   help               this text
+
+environment:
+  CHAOS_ADMIN_DATABASE_URL   a connection that may read every service database
+                             (default postgres://postgres@127.0.0.1:5432/postgres)
 `;
 
-export function main(argv: readonly string[]): number {
-  const [command = 'help'] = argv;
-  if (command === 'help' || command === '--help') {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  process.stderr.write(`chaos: "${command}" is not available yet\n${USAGE}`);
-  return 2;
+function option(argv: readonly string[], name: string): string | undefined {
+  const index = argv.indexOf(name);
+  return index >= 0 ? argv[index + 1] : undefined;
 }
 
-process.exitCode = main(process.argv.slice(2));
+async function runAudit(argv: readonly string[]): Promise<number> {
+  const stackId = option(argv, '--stack') ?? process.env['STACK_ID'] ?? 'shop';
+  const adminUrl =
+    process.env['CHAOS_ADMIN_DATABASE_URL'] ??
+    `postgres://${process.env['PGUSER'] ?? 'postgres'}@${process.env['PGHOST'] ?? '127.0.0.1'}:${process.env['PGPORT'] ?? '5432'}/postgres`;
+  // Invariant 1 allows PENDING for the saga timeout plus a relay interval.
+  const pendingGraceMs = Number(option(argv, '--grace-ms') ?? Number(process.env['SAGA_TIMEOUT_MS'] ?? 30_000) + 1_000);
+  const report = await audit({ adminUrl, stackId, pendingGraceMs });
+  const orders = Object.entries(report.counts.orders)
+    .map(([status, count]) => `${status} ${count}`)
+    .join(', ');
+  process.stdout.write(
+    `stack "${stackId}": orders ${orders || 'none'}; ${report.counts.skus} SKUs; ` +
+      `${report.counts.streamsChecked} streams; ${report.counts.pendingOutbox} outbox rows pending\n`,
+  );
+  for (const violation of report.violations) process.stdout.write(`  VIOLATION ${violation}\n`);
+  process.stdout.write(
+    report.violations.length === 0 ? 'invariants hold\n' : `${report.violations.length} violation(s)\n`,
+  );
+  return report.violations.length === 0 ? 0 : 1;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command = 'help', ...rest] = argv;
+  switch (command) {
+    case 'help':
+    case '--help':
+      process.stdout.write(USAGE);
+      return 0;
+    case 'audit':
+      return runAudit(rest);
+    default:
+      process.stderr.write(`chaos: unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`chaos: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -71,12 +71,19 @@ export interface Tokens {
  * its run folder (docs/contract.md, "Fault injection").
  */
 export function tokens(stack: Stack, infra: Infrastructure, env = process.env): Tokens {
-  const chaosEnabled = env['CHAOS_ENABLED'] === undefined ? true : env['CHAOS_ENABLED'] === 'true';
-  const chaosToken = env['CHAOS_TOKEN'] ?? infra.secrets.chaosToken;
-  const adminToken = env['ADMIN_TOKEN'] ?? infra.secrets.adminToken;
-  writeFileSync(path.join(stack.runDir, 'chaos-token'), `${chaosToken}\n`, { mode: 0o600 });
-  writeFileSync(path.join(stack.runDir, 'admin-token'), `${adminToken}\n`, { mode: 0o600 });
-  return { chaosEnabled, chaosToken, adminToken };
+  const chaos = stackTokens(infra.secrets, env);
+  writeFileSync(path.join(stack.runDir, 'chaos-token'), `${chaos.chaosToken}\n`, { mode: 0o600 });
+  writeFileSync(path.join(stack.runDir, 'admin-token'), `${chaos.adminToken}\n`, { mode: 0o600 });
+  return chaos;
+}
+
+/** The same tokens, without writing them out (for a command that runs one app's tool, not the stack). */
+export function stackTokens(secrets: StackSecrets, env = process.env): Tokens {
+  return {
+    chaosEnabled: env['CHAOS_ENABLED'] === undefined ? true : env['CHAOS_ENABLED'] === 'true',
+    chaosToken: env['CHAOS_TOKEN'] ?? secrets.chaosToken,
+    adminToken: env['ADMIN_TOKEN'] ?? secrets.adminToken,
+  };
 }
 
 /** The environment one app starts with: its port, its database, the broker, the other apps' URLs. */
@@ -111,17 +118,22 @@ export function appEnvironment(
     'SAGA_TIMEOUT_MS',
     'SAGA_STEP_TIMEOUT_MS',
     'FALLBACK_MAX_AGE_S',
+    'RATE_LIMIT_PER_IP_PER_MIN',
+    'RATE_LIMIT_PER_USER_PER_MIN',
   ]) {
     if (env[passThrough] !== undefined) appEnv[passThrough] = env[passThrough];
   }
   return appEnv;
 }
 
-/** Compiles every app and lib (TypeScript project references, incremental). */
-export function build(say: Say): Promise<void> {
-  say('building apps and libs (tsc -b)');
+/**
+ * Compiles every app and lib (TypeScript project references, incremental), or
+ * one project (`apps/order-service`) and the libs it references.
+ */
+export function build(say: Say, project = 'tsconfig.json'): Promise<void> {
+  say(project === 'tsconfig.json' ? 'building apps and libs (tsc -b)' : `building ${project} (tsc -b)`);
   return new Promise((resolve, reject) => {
-    const tsc = spawn(process.execPath, [path.join(root, 'node_modules', '.bin', 'tsc'), '-b', 'tsconfig.json'], {
+    const tsc = spawn(process.execPath, [path.join(root, 'node_modules', '.bin', 'tsc'), '-b', project], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
