@@ -53,6 +53,7 @@ describe('bootstrapService', () => {
   let unpatchHttp: () => void;
   let app: NestFastifyApplication;
   let baseUrl: string;
+  let dependencyDown = false;
 
   /** A request exactly as a caller sends it: this process's own fetch instrumentation must not add a traceparent. */
   function request(path: string, init: RequestInit = {}): Promise<Response> {
@@ -68,6 +69,14 @@ describe('bootstrapService', () => {
       config,
       port: 0,
       module: ProbeModule,
+      readiness: [
+        {
+          name: 'dependency',
+          check: async () => {
+            if (dependencyDown) throw new Error('dependency refused the connection');
+          },
+        },
+      ],
       logDestination: { write: (line: string) => lines.push(JSON.parse(line) as LogLine) },
     });
     baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
@@ -100,6 +109,30 @@ describe('bootstrapService', () => {
     );
     expect(text).not.toMatch(/route="[^"]*(123|456)/);
     expect(text).toMatch(/^process_cpu_seconds_total \d/m);
+  });
+
+  it('answers /health/ready 503 while a dependency is down, and logs the change once, not each probe', async () => {
+    const logged = (message: string) => lines.filter((line) => line['msg'] === message).length;
+    expect((await request('/health/ready')).status).toBe(200);
+    dependencyDown = true;
+    const unready = await request('/health/ready');
+    expect(unready.status).toBe(503);
+    expect(unready.headers.get('content-type')).toContain('application/problem+json');
+    expect(await unready.json()).toMatchObject({
+      status: 503,
+      title: 'not ready',
+      detail: 'down: dependency',
+      details: { dependency: { status: 'down', message: 'dependency refused the connection' } },
+    });
+    expect((await request('/health/ready')).status).toBe(503);
+    expect(logged('not ready: dependency')).toBe(1);
+    expect(lines.find((line) => line['msg'] === 'not ready: dependency')).toMatchObject({ level: 40 }); // pino's warn
+    expect(lines.filter((line) => line['msg'] === 'request failed' && line['url'] === '/health/ready')).toEqual([]);
+    const readyBefore = logged('ready');
+    dependencyDown = false;
+    expect((await request('/health/ready')).status).toBe(200);
+    expect((await request('/health/ready')).status).toBe(200);
+    expect(logged('ready')).toBe(readyBefore + 1);
   });
 
   it("logs a request's failure with the trace id of the caller's traceparent", async () => {

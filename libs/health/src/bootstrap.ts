@@ -85,7 +85,8 @@ class ServiceHostModule {
     }
     return {
       module: ServiceHostModule,
-      imports: [TerminusModule, definition.module],
+      // Terminus would log every failed probe as an error; HealthController logs the transitions instead.
+      imports: [TerminusModule.forRoot({ logger: false }), definition.module],
       controllers: [HealthController, MetricsController, ...(faults ? [FaultsController] : [])],
       providers,
     };

@@ -1,5 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import type { Logger } from '@shop/observability';
+import { SERVICE_LOGGER } from './problem.filter';
 import { type ReadinessCheck, type ReadinessDetail, withTimeout } from './readiness';
 
 export const READINESS = Symbol('READINESS');
@@ -23,7 +25,14 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     @Inject(READINESS) private readonly readiness: Readiness,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {}
+
+  /**
+   * The checks that were down at the last probe (undefined: ready; '' before
+   * the first probe): readiness is logged when it changes, not on every probe.
+   */
+  private down: string | undefined = '';
 
   @Get('live')
   live(): { status: 'ok' } {
@@ -33,17 +42,37 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([
-      ...this.readiness.checks.map((dependency) => async () => {
-        const indicator = this.indicators.check(dependency.name);
-        try {
-          const details = await withTimeout(dependency.check(), CHECK_TIMEOUT_MS, dependency.name);
-          return indicator.up(details ?? {});
-        } catch (error) {
-          return indicator.down({ message: error instanceof Error ? error.message : String(error) });
-        }
-      }),
-      ...this.readiness.details.map((detail) => async () => this.indicators.check(detail.name).up(detail.read())),
-    ]);
+    return this.health
+      .check([
+        ...this.readiness.checks.map((dependency) => async () => {
+          const indicator = this.indicators.check(dependency.name);
+          try {
+            const details = await withTimeout(dependency.check(), CHECK_TIMEOUT_MS, dependency.name);
+            return indicator.up(details ?? {});
+          } catch (error) {
+            return indicator.down({ message: error instanceof Error ? error.message : String(error) });
+          }
+        }),
+        ...this.readiness.details.map((detail) => async () => this.indicators.check(detail.name).up(detail.read())),
+      ])
+      .then(
+        (result) => {
+          this.changed(undefined, {});
+          return result;
+        },
+        (error: unknown) => {
+          const details = (error as { response?: { details?: Record<string, { status?: string }> } }).response?.details;
+          const down = Object.entries(details ?? {}).filter(([, detail]) => detail.status === 'down');
+          this.changed(down.map(([name]) => name).join(', ') || 'unknown', Object.fromEntries(down));
+          throw error;
+        },
+      );
+  }
+
+  private changed(down: string | undefined, details: Record<string, unknown>): void {
+    if (down === this.down) return;
+    this.down = down;
+    if (down) this.logger.warn({ down: details }, `not ready: ${down}`);
+    else this.logger.info('ready');
   }
 }
