@@ -1,11 +1,16 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { startCommand } from './start.ts';
 import { testCommand } from './test-runner.ts';
-import { ensurePostgres, provision } from './postgres.ts';
+import { databaseName, ensurePostgres, provision, whyNotAnswering } from './postgres.ts';
 import { kafkaPid, startKafka, stopKafka } from './kafka.ts';
-import { stackFromEnv, stackSecrets } from './stack.ts';
+import { appByName } from './apps.ts';
+import { root } from './paths.ts';
+import { appEnvironment, build, stackTokens } from './run-stack.ts';
+import { type Stack, stackFromEnv, stackSecrets } from './stack.ts';
 
 /**
- * The stack's command line (`npm start`, `npm test`, `npm run kafka:stop`, …).
+ * The stack's command line (`npm start`, `npm test`, `npm run kafka:stop`, `npm run rebuild`, …).
  * It runs from source: Node 24 strips the types, so there is no build step
  * between a fresh clone and a running broker.
  */
@@ -19,6 +24,54 @@ function requireNode24(): void {
         'Run it through npm (npm start, npm test): the node@24 devDependency puts Node 24 on the PATH of npm scripts.\n',
     );
     process.exit(1);
+  }
+}
+
+/** The services with an event store; each but payment-service has read models to rebuild. */
+const REBUILDABLE = ['user-service', 'order-service', 'inventory-service', 'payment-service'] as const;
+
+/**
+ * `npm run rebuild -- <service>`: builds the service, then runs its
+ * dist/rebuild.js with the environment the supervisor gives it (its own role
+ * on its own database), which replays its events into fresh read models, one
+ * transaction per read model. Works with the stack running or stopped; the
+ * databases must have been provisioned.
+ */
+async function rebuildCommand(stack: Stack, args: readonly string[]): Promise<number> {
+  const [service, ...rest] = args;
+  const known = REBUILDABLE.find((name) => name === service);
+  if (!known || rest.length) {
+    process.stderr.write(`usage: npm run rebuild -- <service>, one of: ${REBUILDABLE.join(', ')}\n`);
+    return 2;
+  }
+  if (known === 'payment-service') {
+    say("payment-service has no read models (GET /payments/:orderId folds the payment's stream): nothing to rebuild");
+    return 0;
+  }
+  const app = appByName(known);
+  await build(say, path.join('apps', app.name));
+  const server = await ensurePostgres(say);
+  try {
+    const secrets = stackSecrets(stack);
+    // The rebuild talks only to its database; the broker is named (not contacted) so the environment is the app's.
+    const brokers = (process.env['KAFKA_BROKERS'] ?? `127.0.0.1:${stack.kafkaPort}`).split(',');
+    const infra = { brokers, startedKafka: false, postgres: server, secrets };
+    const env = appEnvironment(stack, app, infra, stackTokens(secrets));
+    const why = await whyNotAnswering(env['DATABASE_URL'] ?? '');
+    if (why) {
+      throw new Error(
+        `cannot open database ${databaseName(stack, app.database ?? '')} as its role (${why}): ` +
+          'run `npm run provision` (or `npm start`) first',
+      );
+    }
+    const entry = path.join(root, 'apps', app.name, 'dist', 'rebuild.js');
+    const child = spawn(process.execPath, ['--enable-source-maps', entry], { cwd: root, env, stdio: 'inherit' });
+    return await new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => resolve(code ?? 1));
+    });
+  } finally {
+    await server.stop?.();
   }
 }
 
@@ -51,9 +104,11 @@ async function main(argv: string[]): Promise<number> {
       await server.stop?.();
       return 0;
     }
+    case 'rebuild':
+      return rebuildCommand(stack, args);
     default:
       process.stdout.write(
-        'usage: node infra/stack/src/main.ts <start [--no-build] [app…] | test [stage…] | kafka:start | kafka:stop | provision>\n',
+        'usage: node infra/stack/src/main.ts <start [--no-build] [app…] | test [stage…] | kafka:start | kafka:stop | provision | rebuild <service>>\n',
       );
       return command === 'help' ? 0 : 2;
   }

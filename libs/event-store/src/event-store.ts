@@ -255,11 +255,20 @@ export class EventStore {
    * a larger transaction id than anything returned here, so a reader that
    * follows its checkpoint never skips an event nor sees one twice (ADR 0004).
    */
-  async readAll(checkpoint: Checkpoint = START, limit = 500, client?: pg.PoolClient): Promise<RecordedEvent[]> {
+  async readAll(
+    checkpoint: Checkpoint = START,
+    limit = 500,
+    client?: pg.PoolClient,
+    upTo: 'settled' | 'committed' = 'settled',
+  ): Promise<RecordedEvent[]> {
+    // 'settled' stops before the oldest transaction still open, so a reader that keeps a checkpoint
+    // never moves past an event that commits later with a lower position (ADR 0004); 'committed'
+    // reads every event committed so far, for a caller that keeps no checkpoint across transactions.
+    const settled = upTo === 'settled' ? 'and transaction_id < pg_snapshot_xmin(pg_current_snapshot())' : '';
     const result = await (client ?? this.pool).query<EventRow>(
       `select ${EVENT_COLUMNS} from events
         where (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
-          and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          ${settled}
         order by transaction_id, global_position
         limit $3`,
       [checkpoint.transactionId.toString(), checkpoint.position.toString(), limit],

@@ -22,6 +22,7 @@ export {
 export { loadSnapshot, saveSnapshot } from './snapshots';
 export { handleOnce, recordInInbox, type InboxOutcome } from './inbox';
 export { catchUp, rebuild, runProjectionOnce, type Projection } from './projections';
+export { runRebuild, type RebuildTarget } from './rebuild-read-models';
 export {
   OutboxRelay,
   type OutboxPublisher,

@@ -58,7 +58,35 @@ describe('projections (real PostgreSQL)', () => {
     expect(live).toHaveLength(5);
     expect(live[0]).toMatchObject({ events: 9 });
 
-    expect(await rebuild(db.pool, store, balances)).toBe(60);
+    expect(await rebuild(db.pool, store, balances, { mode: 'catch-up' })).toBe(60);
     expect(await snapshotOf()).toEqual(live);
+    expect(await catchUp(db.pool, store, balances)).toBe(0);
+  });
+
+  it('replays every committed event while another transaction is open (inline), and only settled ones for catch-up', async () => {
+    const account = `account-${randomUUID()}`;
+    // A transaction that stays open (any writer in a running service) holds the snapshot's xmin back.
+    const open = await db.pool.connect();
+    try {
+      await open.query('begin');
+      await open.query('select txid_current()');
+      await store.appendToStream(account, 'any', [{ type: 'Deposited', data: { amount: 5 } }]);
+      const total = (await db.pool.query<{ n: number }>('select count(*)::int as n from events')).rows[0]?.n;
+
+      expect(await rebuild(db.pool, store, balances)).toBe(total);
+      expect((await db.pool.query('select total from balances where account = $1', [account])).rows).toEqual([
+        { total: 5 },
+      ]);
+
+      // Catch-up mode stops before the open transaction; catchUp applies the rest once it has ended.
+      expect(await rebuild(db.pool, store, balances, { mode: 'catch-up' })).toBe((total ?? 0) - 1);
+      await open.query('commit');
+      expect(await catchUp(db.pool, store, balances)).toBe(1);
+      expect((await db.pool.query('select total from balances where account = $1', [account])).rows).toEqual([
+        { total: 5 },
+      ]);
+    } finally {
+      open.release();
+    }
   });
 });

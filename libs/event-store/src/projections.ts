@@ -82,15 +82,28 @@ export async function catchUp(
 }
 
 /**
- * Drops the read model and replays every event into it, in one transaction:
- * readers see the old read model until the new one is complete.
+ * Empties the read model and replays every event into it, in one
+ * transaction: the projection's `reset` takes the read model's table lock
+ * (truncate), so readers and writers of the running service wait for the
+ * rebuild and then see the rebuilt model.
+ *
+ * `inline` (the default) is for read models that writers update in the same
+ * transaction as their events (every read model of the services): a writer
+ * still open when the rebuild starts is either ahead of the lock (the reset
+ * waits for it to commit, and its events are replayed) or behind it (it
+ * writes its own rows once the rebuild commits), so every committed event is
+ * replayed. `catch-up` is for a projection fed by `catchUp`: it replays only
+ * the settled events and leaves the checkpoint there, so `catchUp` applies
+ * the rest exactly once.
  */
 export async function rebuild(
   pool: pg.Pool,
   store: EventStore,
   projection: Projection,
-  batchSize = 1_000,
+  options: { readonly mode?: 'inline' | 'catch-up'; readonly batchSize?: number } = {},
 ): Promise<number> {
+  const batchSize = options.batchSize ?? 1_000;
+  const upTo = options.mode === 'catch-up' ? 'settled' : 'committed';
   const client = await pool.connect();
   try {
     await client.query('begin');
@@ -98,7 +111,7 @@ export async function rebuild(
     let checkpoint = START;
     let total = 0;
     for (;;) {
-      const events = await store.readAll(checkpoint, batchSize, client);
+      const events = await store.readAll(checkpoint, batchSize, client, upTo);
       for (const event of events) await projection.apply(client, event);
       total += events.length;
       const last = events.at(-1);

@@ -12,6 +12,7 @@ import {
 } from '@shop/contracts';
 import { type EventStore, type OutboxMessage, recordInInbox } from '@shop/event-store';
 import { outboxMessage } from '@shop/messaging';
+import { writeOrderRow } from '../orders/orders.projection';
 import { orderDecider, type OrderState, sagaReactions } from './order.decider';
 import type { OrderCommand, OrderEvent, SagaCommand } from './order.events';
 
@@ -97,25 +98,9 @@ export class OrderStore {
     return { before, after, events };
   }
 
-  /** The orders read model and the saga deadline follow the order's state. */
+  /** The orders read model (the same function a rebuild replays through) and the saga deadline follow the order's state. */
   private async project(client: pg.PoolClient, state: OrderState): Promise<void> {
-    await client.query(
-      `insert into orders (order_id, user_id, status, reason, items, total_cents, currency, created_at, updated_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       on conflict (order_id) do update
-         set status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at`,
-      [
-        state.orderId,
-        state.userId,
-        state.status,
-        state.reason ?? null,
-        JSON.stringify(state.items),
-        state.totalCents,
-        state.currency,
-        state.createdAt,
-        state.updatedAt,
-      ],
-    );
+    await writeOrderRow(client, state);
     if (state.status === 'PENDING') {
       await client.query('insert into saga_deadlines (order_id, deadline) values ($1, $2) on conflict do nothing', [
         state.orderId,

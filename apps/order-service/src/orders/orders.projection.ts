@@ -1,0 +1,58 @@
+import type pg from 'pg';
+import type { Projection, RecordedEvent } from '@shop/event-store';
+import { orderDecider, type OrderState } from '../order/order.decider';
+import type { OrderEvent } from '../order/order.events';
+
+/**
+ * The `orders` read model (GET /orders, GET /orders/:id): one row per order,
+ * a function of the order's state alone. OrderStore writes it in the same
+ * transaction as the order's events (so a client reads its own order at
+ * once), and `rebuild(pool, store, ordersProjection)` replays the events
+ * through the same function, so live and rebuilt rows cannot drift apart.
+ * Its timestamps come from the events (placedAt, at), never from the clock of
+ * the writer.
+ */
+export async function writeOrderRow(client: pg.PoolClient, state: OrderState): Promise<void> {
+  await client.query(
+    `insert into orders (order_id, user_id, status, reason, items, total_cents, currency, created_at, updated_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     on conflict (order_id) do update
+       set status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at`,
+    [
+      state.orderId,
+      state.userId,
+      state.status,
+      state.reason ?? null,
+      JSON.stringify(state.items),
+      state.totalCents,
+      state.currency,
+      state.createdAt,
+      state.updatedAt,
+    ],
+  );
+}
+
+/** The order as of `event`: its stream folded up to and including that event. */
+async function stateAt(client: pg.PoolClient, event: RecordedEvent): Promise<OrderState> {
+  const stream = await client.query<{ type: OrderEvent['type']; data: unknown }>(
+    'select type, data from events where stream_id = $1 and stream_version <= $2 order by stream_version',
+    [event.streamId, event.streamVersion],
+  );
+  return stream.rows.reduce<OrderState>(
+    (state, row) => orderDecider.evolve(state, { type: row.type, data: row.data } as OrderEvent),
+    orderDecider.initialState(),
+  );
+}
+
+/**
+ * Only `orders` is this projection's: saga_deadlines and idempotency_keys are
+ * working state of the write side, and `catalog` is fed by inventory's
+ * events (it is refilled by replaying inventory.events, not from this store).
+ */
+export const ordersProjection: Projection = {
+  name: 'orders',
+  apply: async (client: pg.PoolClient, event: RecordedEvent) => writeOrderRow(client, await stateAt(client, event)),
+  reset: async (client: pg.PoolClient) => {
+    await client.query('truncate orders');
+  },
+};
