@@ -4,28 +4,11 @@ import { parse } from 'yaml';
 import { asyncApiDocument, generateAsyncApi } from './asyncapi';
 import { contracts } from './contracts';
 import { TOPICS } from './topics';
+import { jsonRefs, resolveJsonRef } from '@shop/testing';
 
 const CHECKED_IN = path.join(__dirname, '..', 'asyncapi.yaml');
 
 type Json = Record<string, unknown>;
-
-function refs(node: unknown, found: string[] = []): string[] {
-  if (Array.isArray(node)) node.forEach((item) => refs(item, found));
-  else if (node && typeof node === 'object') {
-    for (const [key, value] of Object.entries(node)) {
-      if (key === '$ref' && typeof value === 'string') found.push(value);
-      else refs(value, found);
-    }
-  }
-  return found;
-}
-
-function resolve(document: Json, ref: string): unknown {
-  return ref
-    .replace(/^#\//, '')
-    .split('/')
-    .reduce<unknown>((node, part) => (node && typeof node === 'object' ? (node as Json)[part] : undefined), document);
-}
 
 describe('AsyncAPI document', () => {
   it('is up to date: the checked-in asyncapi.yaml is what the contracts generate', () => {
@@ -58,7 +41,7 @@ describe('AsyncAPI document', () => {
 
   it('describes the envelope with its payload schema, and traceparent in the headers', () => {
     const document = asyncApiDocument();
-    const message = resolve(document, '#/components/messages/ReserveStock.v2') as Json;
+    const message = resolveJsonRef(document, '#/components/messages/ReserveStock.v2') as Json;
     expect(message['payload']).toMatchObject({
       type: 'object',
       required: expect.arrayContaining([
@@ -80,17 +63,17 @@ describe('AsyncAPI document', () => {
         },
       },
     });
-    expect(resolve(document, (message['headers'] as { $ref: string }).$ref)).toMatchObject({
+    expect(resolveJsonRef(document, (message['headers'] as { $ref: string }).$ref)).toMatchObject({
       properties: { traceparent: { type: 'string' }, tracestate: { type: 'string' } },
     });
-    expect(resolve(document, '#/components/messages/ReserveStock.v1')).toMatchObject({
+    expect(resolveJsonRef(document, '#/components/messages/ReserveStock.v1')).toMatchObject({
       tags: expect.arrayContaining([{ name: 'superseded' }]),
     });
   });
 
   it('has no dangling $ref', () => {
     const document = asyncApiDocument();
-    const dangling = refs(document).filter((ref) => resolve(document, ref) === undefined);
+    const dangling = jsonRefs(document).filter((ref) => resolveJsonRef(document, ref) === undefined);
     expect(dangling).toEqual([]);
   });
 });

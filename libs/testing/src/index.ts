@@ -3,3 +3,4 @@ export { testStackId, uniqueName } from './names';
 export { adminDatabaseUrl, kafkaBrokers } from './infra';
 export { createTestDatabase, type TestDatabase } from './database';
 export { startTestBroker, stopTestBroker } from './broker-control';
+export { jsonRefs, resolveJsonRef } from './json-refs';
