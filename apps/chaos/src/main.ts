@@ -38,8 +38,12 @@ async function runAudit(argv: readonly string[]): Promise<number> {
     .join(', ');
   process.stdout.write(
     `stack "${stackId}": orders ${orders || 'none'}; ${report.counts.skus} SKUs; ` +
-      `${report.counts.streamsChecked} streams; ${report.counts.pendingOutbox} outbox rows pending\n`,
+      `${report.counts.streamsChecked} streams; ${report.counts.pendingOutbox} outbox rows pending\n` +
+      `  money: ${report.counts.capturedCents} cents captured, ${report.counts.refundedCents} refunded\n`,
   );
+  for (const [sku, stock] of Object.entries(report.counts.stock)) {
+    process.stdout.write(`  ${sku}: received ${stock.received}, available ${stock.available}, held ${stock.held}\n`);
+  }
   for (const violation of report.violations) process.stdout.write(`  VIOLATION ${violation}\n`);
   process.stdout.write(
     report.violations.length === 0 ? 'invariants hold\n' : `${report.violations.length} violation(s)\n`,
