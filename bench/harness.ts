@@ -42,17 +42,62 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
+export type Operation = (worker: number, iteration: number) => Promise<void>;
+
 /** Runs `operation` from `workers` concurrent loops for `seconds`, after a short warm-up. */
 export async function closedLoop(
   name: string,
   workers: number,
   seconds: number,
-  operation: (worker: number, iteration: number) => Promise<void>,
+  operation: Operation,
 ): Promise<LoadResult> {
-  const warmUpUntil = Date.now() + 1_000;
-  const latencies: number[] = [];
+  const [result] = await interleavedClosedLoops([{ name, operation }], workers, seconds, 1);
+  if (!result) throw new Error('no result');
+  return result;
+}
+
+/**
+ * Runs each case's `operation` from `workers` concurrent loops, the cases
+ * taking turns for `rounds` rounds of `seconds / rounds` each, so that load
+ * from elsewhere on the machine falls on all of them alike. Each turn starts
+ * with an uncounted warm-up (1 s in the first round, 250 ms after); a
+ * worker's iteration count goes on across rounds.
+ */
+export async function interleavedClosedLoops(
+  cases: readonly { readonly name: string; readonly operation: Operation }[],
+  workers: number,
+  seconds: number,
+  rounds: number,
+): Promise<LoadResult[]> {
+  const state = cases.map(() => ({ latencies: [] as number[], counters: Array.from({ length: workers }, () => 0) }));
+  for (let round = 0; round < rounds; round++) {
+    for (const [index, { operation }] of cases.entries()) {
+      const { latencies, counters } = state[index] ?? { latencies: [], counters: [] };
+      await runLoop(round === 0 ? 1_000 : 250, seconds / rounds, counters, latencies, operation);
+    }
+  }
+  return cases.map(({ name }, index) => {
+    const latencies = (state[index]?.latencies ?? []).sort((a, b) => a - b);
+    return {
+      name,
+      operations: latencies.length,
+      seconds,
+      perSecond: Math.round(latencies.length / seconds),
+      p50Ms: Number(percentile(latencies, 50).toFixed(3)),
+      p99Ms: Number(percentile(latencies, 99).toFixed(3)),
+    };
+  });
+}
+
+async function runLoop(
+  warmUpMs: number,
+  seconds: number,
+  counters: number[],
+  latencies: number[],
+  operation: Operation,
+): Promise<void> {
+  const warmUpUntil = Date.now() + warmUpMs;
   let stopAt = 0;
-  const counters = Array.from({ length: workers }, () => 0);
   await Promise.all(
     counters.map(async (_, worker) => {
       for (;;) {
@@ -67,15 +112,6 @@ export async function closedLoop(
       }
     }),
   );
-  latencies.sort((a, b) => a - b);
-  return {
-    name,
-    operations: latencies.length,
-    seconds,
-    perSecond: Math.round(latencies.length / seconds),
-    p50Ms: Number(percentile(latencies, 50).toFixed(3)),
-    p99Ms: Number(percentile(latencies, 99).toFixed(3)),
-  };
 }
 
 export function printTable(results: readonly LoadResult[]): void {

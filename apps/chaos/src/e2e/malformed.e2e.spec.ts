@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { serviceDatabase, stackEnv } from './e2e-support';
+import { serviceDatabase, settledAudit, stackEnv } from './e2e-support';
 import { ShopClient } from './shop-client';
 
 /**
@@ -260,5 +260,7 @@ describe('malformed requests (e2e, through the gateway)', () => {
     expect(await writtenRows()).toEqual(before);
     const orders = (await (await client.request('GET', '/orders')).json()) as { items: unknown[] };
     expect(orders.items).toEqual([]);
+    // Nothing of this user's reached the stores; the stack as a whole still holds its invariants.
+    expect((await settledAudit([])).violations).toEqual([]);
   }, 60_000);
 });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { waitFor } from '@shop/testing';
-import { serviceDatabase, stackEnv } from './e2e-support';
+import { serviceDatabase, settledAudit, stackEnv } from './e2e-support';
 import { ShopClient } from './shop-client';
 
 /**
@@ -91,5 +91,6 @@ describe('tracing across processes (e2e)', () => {
     expect(charge && byId.get(charge.parentSpanId ?? '')?.service).toBe('payment-service');
     const entry = spans.find((span) => span.service === 'order-service' && span.kind === SERVER);
     expect(entry && byId.get(entry.parentSpanId ?? '')?.service).toBe('gateway');
+    expect((await settledAudit([orderId])).violations).toEqual([]);
   }, 60_000);
 });
