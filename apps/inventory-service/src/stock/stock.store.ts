@@ -76,7 +76,13 @@ export class StockStore {
         await this.store.appendToStreams(
           [...bySku].map(([sku, events]) => {
             const version = versions.get(sku) ?? 0;
-            return { streamId: streamOfSku(sku), expected: version === 0 ? ('no_stream' as const) : version, events };
+            // Events caused by a message name it, so an auditor can tell a message applied twice (invariant 4).
+            const metadata = options.inbox ? { causationId: options.inbox.messageId } : undefined;
+            return {
+              streamId: streamOfSku(sku),
+              expected: version === 0 ? ('no_stream' as const) : version,
+              events: metadata ? events.map((event) => ({ ...event, metadata })) : events,
+            };
           }),
           { client },
         );

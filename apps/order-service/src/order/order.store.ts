@@ -87,7 +87,10 @@ export class OrderStore {
     const events = orderDecider.decide(command, before);
     const after = events.reduce(orderDecider.evolve, before);
     if (events.length === 0) return { before, after, events };
-    await this.store.appendToStream(streamOfOrder(orderId), version === 0 ? 'no_stream' : version, events, {
+    // Each event names what caused it, so an auditor can tell a message applied twice (invariant 4).
+    const metadata = { correlationId: meta.correlationId, causationId: meta.causationId };
+    const recorded = events.map((event) => ({ ...event, metadata }));
+    await this.store.appendToStream(streamOfOrder(orderId), version === 0 ? 'no_stream' : version, recorded, {
       client,
       outbox: [
         ...sagaReactions(before, events).map((saga) => this.command(after, saga, meta)),
