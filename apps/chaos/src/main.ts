@@ -1,4 +1,6 @@
 import { audit } from './audit/invariants';
+import { LOAD_USAGE, runLoadCommand } from './load/load.command';
+import { EXPERIMENT_USAGE, listCommand, runCommand, validateCommand } from './experiments/experiments.command';
 
 /**
  * The chaos toolkit's command line (`npm run chaos -- <command>`). `audit`
@@ -13,7 +15,7 @@ commands:
                      check the business invariants of docs/contract.md over every
                      order of a stack (default: the npm start stack, "shop");
                      exits 1 on a violation
-  help               this text
+${LOAD_USAGE}${EXPERIMENT_USAGE}  help               this text
 
 environment:
   CHAOS_ADMIN_DATABASE_URL   a connection that may read every service database
@@ -60,6 +62,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     case 'audit':
       return runAudit(rest);
+    case 'load':
+      return runLoadCommand(rest);
+    case 'run':
+      return runCommand(rest);
+    case 'list':
+      return listCommand();
+    case 'validate':
+      return validateCommand(rest);
     default:
       process.stderr.write(`chaos: unknown command "${command}"\n${USAGE}`);
       return 2;

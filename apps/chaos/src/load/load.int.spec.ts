@@ -1,0 +1,252 @@
+import { readBreakers } from './breakers';
+import { GatewayStandIn, type StandInAnswer } from './gateway-stand-in';
+import { runLoad } from './load';
+import type { LoadReport, SecondSample } from './types';
+
+/**
+ * The load generator against an in-process stand-in of the gateway (real
+ * sockets, the contract's routes and bodies): what the report says is
+ * compared with what the stand-in answered.
+ */
+const PRODUCTS = [
+  { sku: 'FAST-1', priceCents: 1200, available: 1_000 },
+  { sku: 'FAST-2', priceCents: 2500, available: 1_000 },
+  { sku: 'SLOW-1', priceCents: 900, available: 1_000 },
+  { sku: 'DOWN-1', priceCents: 4900, available: 1_000 },
+  { sku: 'LOW-1', priceCents: 19_900, available: 2 },
+];
+
+let standIn: GatewayStandIn | undefined;
+
+afterEach(async () => {
+  await standIn?.stop();
+  standIn = undefined;
+});
+
+async function start(options: Partial<Parameters<typeof GatewayStandIn.start>[0]> = {}): Promise<GatewayStandIn> {
+  standIn = await GatewayStandIn.start({ products: PRODUCTS, ...options });
+  return standIn;
+}
+
+/** The answers to the workload's own requests: not the set-up (catalog, register, login). */
+function workloadAnswers(gateway: GatewayStandIn): StandInAnswer[] {
+  const answers = gateway.answers.filter((answer) => !answer.route.startsWith('POST /auth/'));
+  const setupCatalog = answers.findIndex((answer) => answer.route === 'GET /products');
+  return answers.filter((_, index) => index !== setupCatalog);
+}
+
+function counts(answers: readonly StandInAnswer[]): Record<string, number> {
+  const byStatus: Record<string, number> = {};
+  for (const answer of answers) byStatus[answer.status] = (byStatus[answer.status] ?? 0) + 1;
+  return byStatus;
+}
+
+function sum(samples: readonly SecondSample[], field: 'requests' | 'started' | 'errors' | 'dropped'): number {
+  return samples.reduce((total, sample) => total + (sample[field] ?? 0), 0);
+}
+
+/** Samples are handed out in order, one per second from 0, each `at` a second after the one before. */
+function expectConsecutive(report: LoadReport, handedOut: readonly SecondSample[]): void {
+  expect(handedOut).toEqual(report.samples);
+  report.samples.forEach((sample, index) => {
+    expect(sample.second).toBe(index);
+    expect(sample.at - (report.samples[0]?.at ?? 0)).toBe(index * 1000);
+  });
+  expect(sum(report.samples, 'requests')).toBe(report.totals.requests);
+  expect(sum(report.samples, 'started')).toBe(report.totals.started);
+  expect(sum(report.samples, 'errors')).toBe(report.totals.errors);
+  expect(sum(report.samples, 'dropped')).toBe(report.totals.dropped);
+}
+
+describe('runLoad (against a stand-in gateway)', () => {
+  it('open loop: sends every arrival, counts answers as the gateway gave them, 503s as errors, 409 cancels not', async () => {
+    const gateway = await start({ productDelayMs: { 'SLOW-1': 300 }, failingSkus: ['DOWN-1'] });
+    const handedOut: SecondSample[] = [];
+
+    const report = await runLoad({
+      gatewayUrl: gateway.url,
+      mode: 'open',
+      ratePerSecond: 100,
+      durationSeconds: 3,
+      customers: 5,
+      mix: { browse: 50, order: 25, cancel: 25 },
+      onSample: (sample) => handedOut.push(sample),
+    });
+
+    // The arrival rate does not bend to the slow route: all 300 arrivals were sent, and all awaited.
+    expect(report.totals.started).toBe(300);
+    expect(report.totals.dropped).toBe(0);
+    expect(report.totals.requests).toBe(300);
+    expectConsecutive(report, handedOut);
+    expect(report.samples.length).toBeGreaterThanOrEqual(3);
+
+    // The report's statuses are exactly the gateway's answers to the workload.
+    const answers = workloadAnswers(gateway);
+    expect(report.totals.byStatus).toEqual(counts(answers));
+    // Errors are the 503s; the 409s (cancelling a REJECTED order) are counted but are not errors.
+    expect(report.totals.byStatus['503']).toBeGreaterThan(0);
+    expect(report.totals.byStatus['409']).toBeGreaterThan(0);
+    expect(report.totals.errors).toBe(report.totals.byStatus['503']);
+    // Only the customers' own orders are cancelled, and no request is malformed.
+    expect(report.totals.byStatus['404']).toBeUndefined();
+    expect(report.totals.byStatus['400']).toBeUndefined();
+
+    // Slow answers show in the latency: more than 1% of the requests took 300 ms.
+    expect(report.totals.maxMs).toBeGreaterThanOrEqual(300);
+    expect(report.totals.p99Ms).toBeGreaterThanOrEqual(297);
+    expect(report.totals.p50Ms).toBeLessThan(100);
+
+    // Every accepted order is in the report, once; each carried its own Idempotency-Key.
+    const accepted = answers.filter((answer) => answer.route === 'POST /orders' && answer.status === 202);
+    expect(new Set(report.orderIds)).toEqual(new Set(accepted.map((answer) => answer.orderId)));
+    expect(report.orderIds).toHaveLength(accepted.length);
+    expect(report.totals.ordersAccepted).toBe(accepted.length);
+    const orders = [...gateway.orders.values()];
+    expect(new Set(orders.map((order) => order.key)).size).toBe(orders.length);
+    expect(report.totals.cancelsAccepted).toBe(
+      answers.filter((answer) => answer.route === 'POST /orders/:id/cancel' && answer.status === 202).length,
+    );
+    // The mix: declined tokens and orders for the low-stock SKU are among them.
+    expect(orders.some((order) => order.paymentToken === 'tok_chargeDeclined')).toBe(true);
+    expect(orders.some((order) => order.paymentToken === 'tok_chargeDeclinedInsufficientFunds')).toBe(true);
+    expect(orders.some((order) => order.items.some((item) => item.sku === 'LOW-1'))).toBe(true);
+    expect(orders.filter((order) => order.paymentToken === 'tok_visa').length).toBeGreaterThan(orders.length / 2);
+  });
+
+  it('open loop: latency runs from the intended start, so a stalled generator shows in it', async () => {
+    const gateway = await start();
+    let stalled = false;
+
+    const report = await runLoad({
+      gatewayUrl: gateway.url,
+      mode: 'open',
+      ratePerSecond: 100,
+      durationSeconds: 2,
+      customers: 2,
+      onSample: () => {
+        if (stalled) return;
+        stalled = true;
+        // A 300 ms stall of the generator's own event loop (a GC pause, a busy CPU): the arrivals due
+        // meanwhile go out late, and measured from when they were due, they are 0-300 ms slow.
+        const until = performance.now() + 300;
+        while (performance.now() < until);
+      },
+    });
+
+    expect(report.totals.started).toBe(200);
+    expect(report.totals.maxMs).toBeGreaterThanOrEqual(250);
+    expect(report.totals.p99Ms).toBeGreaterThanOrEqual(200);
+    // The stand-in itself answers at once: measured from the actual send, every latency would be a few ms.
+    expect(report.totals.p50Ms).toBeLessThan(50);
+  });
+
+  it('open loop: beyond maxInFlight an arrival is dropped and counted, never queued', async () => {
+    const gateway = await start({
+      listDelayMs: 200,
+      productDelayMs: Object.fromEntries(PRODUCTS.map(({ sku }) => [sku, 200])),
+    });
+
+    const report = await runLoad({
+      gatewayUrl: gateway.url,
+      mode: 'open',
+      ratePerSecond: 100,
+      durationSeconds: 1,
+      customers: 1,
+      maxInFlight: 5,
+      mix: { browse: 1, order: 0, cancel: 0 },
+    });
+
+    expect(gateway.maxInFlight).toBeLessThanOrEqual(5);
+    expect(report.totals.dropped).toBeGreaterThan(50);
+    expect((report.totals.started ?? 0) + report.totals.dropped).toBe(100);
+    expect(report.totals.requests).toBe(report.totals.started);
+    expect(report.totals.errors).toBe(0);
+  });
+
+  it('closed loop: each user waits for its answer before the next request', async () => {
+    const gateway = await start({
+      listDelayMs: 20,
+      productDelayMs: Object.fromEntries(PRODUCTS.map(({ sku }) => [sku, 20])),
+    });
+    const handedOut: SecondSample[] = [];
+
+    const report = await runLoad({
+      gatewayUrl: gateway.url,
+      mode: 'closed',
+      users: 3,
+      durationSeconds: 1,
+      customers: 3,
+      onSample: (sample) => handedOut.push(sample),
+    });
+
+    expect(gateway.maxInFlight).toBeLessThanOrEqual(3);
+    expect(gateway.maxInFlight).toBeGreaterThanOrEqual(2);
+    expect(report.totals.requests).toBeGreaterThan(10);
+    expect(report.totals.requests).toBe(report.totals.started);
+    expect(report.totals.dropped).toBe(0);
+    expect(report.totals.byStatus).toEqual(counts(workloadAnswers(gateway)));
+    expectConsecutive(report, handedOut);
+  });
+
+  it('stops on the signal: no new arrivals, those in flight awaited, the report returned', async () => {
+    const gateway = await start({ productDelayMs: Object.fromEntries(PRODUCTS.map(({ sku }) => [sku, 400])) });
+    const stop = new AbortController();
+    const handedOut: SecondSample[] = [];
+
+    const report = await runLoad({
+      gatewayUrl: gateway.url,
+      mode: 'open',
+      ratePerSecond: 50,
+      durationSeconds: 60,
+      customers: 2,
+      mix: { browse: 1, order: 0, cancel: 0 },
+      signal: stop.signal,
+      onSample: (sample) => {
+        handedOut.push(sample);
+        stop.abort();
+      },
+    });
+
+    // Stopped after the first second (about 50 arrivals), not after 60.
+    expect(report.totals.started).toBeGreaterThan(0);
+    expect(report.totals.started).toBeLessThan(100);
+    expect(handedOut[0]?.inFlight).toBeGreaterThan(0);
+    // Whatever was in flight when it stopped was answered and counted.
+    expect(report.totals.requests).toBe(report.totals.started);
+    expect(workloadAnswers(gateway)).toHaveLength(report.totals.requests);
+    expectConsecutive(report, handedOut);
+  });
+
+  it('fails with the reason when the catalog cannot be read', async () => {
+    const gateway = await start({ catalogDown: true });
+    await expect(
+      runLoad({ gatewayUrl: gateway.url, mode: 'open', ratePerSecond: 10, durationSeconds: 1 }),
+    ).rejects.toThrow('load: GET /products: still 503 after 5 attempts (inventory unavailable)');
+    expect(gateway.answers.filter((answer) => answer.route === 'GET /products')).toHaveLength(5);
+  });
+});
+
+describe('readBreakers', () => {
+  it('reads the breaker states of a ready service', async () => {
+    const gateway = await start({
+      ready: { status: 200, breakers: { 'order-service': 'closed', 'inventory-service': 'open' } },
+    });
+    expect(await readBreakers(gateway.url, 1_000)).toEqual({
+      'order-service': 'closed',
+      'inventory-service': 'open',
+    });
+  });
+
+  it('reads them from a 503 problem+json readiness answer too', async () => {
+    const gateway = await start({ ready: { status: 503, breakers: { 'payment-provider': 'half-open' } } });
+    expect(await readBreakers(gateway.url, 1_000)).toEqual({ 'payment-provider': 'half-open' });
+  });
+
+  it('says unreachable when nothing answers', async () => {
+    const gateway = await start();
+    const url = gateway.url;
+    await gateway.stop();
+    standIn = undefined;
+    expect(await readBreakers(url, 1_000)).toBe('unreachable');
+  });
+});
