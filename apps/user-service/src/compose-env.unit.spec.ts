@@ -1,0 +1,14 @@
+import { composeServiceEnv, envFileVariables, unreadVariables } from '@shop/testing';
+import { configShape, loadServiceConfig } from './config';
+
+/** docker-compose.yml starts user-service with an environment its own config accepts, with and without a .env. */
+describe('user-service in docker-compose.yml', () => {
+  it.each([
+    ['no .env', {}],
+    ['.env.example copied to .env', envFileVariables('.env.example')],
+  ])('gets an environment its config accepts, with %s', (_, variables) => {
+    const env = composeServiceEnv('user-service', variables);
+    expect(() => loadServiceConfig(env)).not.toThrow();
+    expect(unreadVariables(env, configShape)).toEqual([]);
+  });
+});
