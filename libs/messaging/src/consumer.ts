@@ -44,6 +44,13 @@ export interface ConsumerOptions {
   readonly deadLetterPartitions?: number;
   readonly sessionTimeoutMs?: number;
   /**
+   * Handled offsets are committed together this often (default 100 ms)
+   * instead of one broker round trip per message; 0 commits each message
+   * before the next one starts. A crash redelivers at most this window's
+   * messages, which the handlers' inbox turns into no-ops.
+   */
+  readonly commitIntervalMs?: number;
+  /**
    * How long a fetch waits for new data. Default 500 ms (Kafka's own default;
    * kafkajs waits 5 s), which also bounds how late a paused partition is
    * fetched again after its backoff.
@@ -108,13 +115,43 @@ export function createConsumer(options: ConsumerOptions): MessageConsumer {
   consumer.on(consumer.events.GROUP_JOIN, () => {
     joined = true;
   });
+  // Commit what is handled before the group takes partitions away.
+  consumer.on(consumer.events.REBALANCING, () => {
+    void flushCommits();
+  });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     joined = false;
     log.error({ err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
   });
 
+  const commitIntervalMs = options.commitIntervalMs ?? 100;
+  /** The next offset to commit per topic|partition: messages before it are handled. */
+  const handled = new Map<string, { topic: string; partition: number; offset: string }>();
+  let commitTimer: NodeJS.Timeout | undefined;
+  let committing: Promise<void> = Promise.resolve();
+
+  /** Commits what has been handled so far (serialised: one commit request at a time). */
+  function flushCommits(): Promise<void> {
+    clearTimeout(commitTimer);
+    commitTimer = undefined;
+    committing = committing.then(async () => {
+      const batch = [...handled.values()];
+      handled.clear();
+      if (batch.length === 0) return;
+      try {
+        await consumer.commitOffsets(batch);
+      } catch (error) {
+        // A rebalance took the partitions away: their next owner gets these messages again (the inbox makes that a no-op).
+        log.warn({ err: error, offsets: batch }, 'could not commit handled offsets; they will be redelivered');
+      }
+    });
+    return committing;
+  }
+
   async function commit(topic: string, partition: number, offset: string): Promise<void> {
-    await consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
+    handled.set(`${topic}|${partition}`, { topic, partition, offset: (BigInt(offset) + 1n).toString() });
+    if (commitIntervalMs === 0) return flushCommits();
+    commitTimer ??= setTimeout(() => void flushCommits(), commitIntervalMs);
   }
 
   async function deadLetter(
@@ -300,6 +337,7 @@ export function createConsumer(options: ConsumerOptions): MessageConsumer {
       if (!(await drain(options.drainTimeoutMs ?? 30_000))) {
         log.warn({ inFlight }, 'handlers still running after the drain timeout; disconnecting anyway');
       }
+      await flushCommits();
       await lagRefresh?.catch(() => undefined);
       await consumer.disconnect();
       await Promise.allSettled([producer.disconnect(), admin.disconnect()]);

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@shop/testing';
 import { EventStore, EVENT_STORE_MIGRATIONS, migrate, rebuild } from '@shop/event-store';
 import { PRODUCTS_MIGRATIONS, productsProjection } from './products.projection';
+import { stockDecider } from './stock.decider';
+import type { StockEvent } from './stock.events';
 import { StockStore } from './stock.store';
 
 describe('stock store (real PostgreSQL)', () => {
@@ -96,5 +98,28 @@ describe('stock store (real PostgreSQL)', () => {
       await db.pool.query('select sku, name, price_cents, currency, available from products order by sku')
     ).rows;
     expect(rebuilt).toEqual(live);
+  });
+
+  it('snapshots a busy SKU every N events, and snapshot + tail = the whole stream', async () => {
+    const sku = `SNAP-${randomUUID().slice(0, 8)}`;
+    const snapshotting = new StockStore(db.pool, store, 5);
+    await product(sku, 100);
+    for (let order = 0; order < 6; order++) {
+      const orderId = randomUUID();
+      await snapshotting.execute([{ sku, command: { kind: 'Reserve', orderId, quantity: 2 } }]);
+      if (order % 2 === 0) await snapshotting.execute([{ sku, command: { kind: 'Commit', orderId } }]);
+    }
+    // 2 events to create it, 6 reservations, 3 commits: 11 events, snapshots at 5 and 10.
+    const { rows } = await db.pool.query<{ stream_version: number }>(
+      'select stream_version from snapshots where stream_id = $1',
+      [`sku-${sku}`],
+    );
+    expect(rows).toEqual([{ stream_version: 10 }]);
+    const folded = (await store.readStream(`sku-${sku}`)).reduce(
+      (state, event) => stockDecider.evolve(state, { type: event.type, data: event.data } as StockEvent),
+      stockDecider.initialState(),
+    );
+    expect(await snapshotting.load(sku)).toEqual({ state: folded, version: 11 });
+    expect(folded.available).toBe(88);
   });
 });

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { type EventStore, loadSnapshot, type OutboxMessage, recordInInbox } from '@shop/event-store';
+import { type EventStore, loadSnapshot, type OutboxMessage, recordInInbox, saveSnapshot } from '@shop/event-store';
 import { stockDecider, type StockState } from './stock.decider';
 import { type StockCommand, type StockEvent, StockRefused, type StockRefusal } from './stock.events';
 import { applyToProducts, streamOfSku } from './products.projection';
@@ -45,6 +45,7 @@ export class StockStore {
   constructor(
     private readonly pool: pg.Pool,
     private readonly store: EventStore,
+    private readonly snapshotEvery = 50,
   ) {}
 
   async load(sku: string, client?: pg.PoolClient): Promise<{ state: StockState; version: number }> {
@@ -69,7 +70,7 @@ export class StockStore {
       for (const sku of [...new Set(commands.map((command) => command.sku))].sort()) {
         await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [streamOfSku(sku)]);
       }
-      const { outcome, versions } = await this.decide(commands, client);
+      const { outcome, versions, states } = await this.decide(commands, client);
       if (outcome.ok) {
         const bySku = new Map<string, StockEvent[]>();
         for (const { sku, event } of outcome.events) bySku.set(sku, [...(bySku.get(sku) ?? []), event]);
@@ -87,6 +88,15 @@ export class StockStore {
           { client },
         );
         for (const { sku, event } of outcome.events) await applyToProducts(client, sku, event);
+        // A snapshot every `snapshotEvery` events keeps a busy SKU's load short (state = snapshot + tail).
+        for (const [sku, events] of bySku) {
+          const before = versions.get(sku) ?? 0;
+          const after = before + events.length;
+          const state = states.get(sku);
+          if (state && Math.floor(after / this.snapshotEvery) > Math.floor(before / this.snapshotEvery)) {
+            await saveSnapshot(client, streamOfSku(sku), after, state);
+          }
+        }
       }
       if (options.outbox) {
         const products = await this.products(client, [...new Set(commands.map((command) => command.sku))]);
@@ -114,7 +124,7 @@ export class StockStore {
   private async decide(
     commands: readonly SkuCommand[],
     client: pg.PoolClient,
-  ): Promise<{ outcome: StockOutcome; versions: Map<string, number> }> {
+  ): Promise<{ outcome: StockOutcome; versions: Map<string, number>; states: Map<string, StockState> }> {
     const states = new Map<string, StockState>();
     const versions = new Map<string, number>();
     const events: Array<{ sku: string; event: StockEvent }> = [];
@@ -135,10 +145,10 @@ export class StockStore {
         refusals.set(error.reason, [...(refusals.get(error.reason) ?? []), sku]);
       }
     }
-    if (refusals.size === 0) return { outcome: { ok: true, events }, versions };
+    if (refusals.size === 0) return { outcome: { ok: true, events }, versions, states };
     // An unknown product outranks a shortage: such an order can never be fulfilled.
     const [first] = refusals.keys();
     const reason: StockRefusal = refusals.has('UNKNOWN_PRODUCT') ? 'UNKNOWN_PRODUCT' : (first ?? 'OUT_OF_STOCK');
-    return { outcome: { ok: false, reason, skus: refusals.get(reason) ?? [] }, versions };
+    return { outcome: { ok: false, reason, skus: refusals.get(reason) ?? [] }, versions, states };
   }
 }
