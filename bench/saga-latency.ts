@@ -1,17 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { APPS, appByName } from '@shop/stack/apps';
-import { kafkaPid } from '@shop/stack/kafka';
-import {
-  build,
-  startApps,
-  startInfrastructure,
-  stopInfrastructure,
-  tokens,
-  waitUntilReady,
-} from '@shop/stack/run-stack';
-import { appUrl, findFreeBlock, releaseBlock, stackFor } from '@shop/stack/stack';
 import { record } from './harness.ts';
+import { percentile, processUsage, say, withBenchStack } from './stack-harness.ts';
 
 /**
  * The order saga end to end on a stack of its own (production build and
@@ -22,26 +11,9 @@ import { record } from './harness.ts';
  *   npm run bench:saga            (BENCH_ORDERS=100 by default)
  *
  * This is the sequential latency of one saga on an idle stack; throughput
- * under load is the end-to-end benchmark's job.
+ * under load is `npm run bench`'s job.
  */
 const ORDERS = Number(process.env['BENCH_ORDERS'] ?? 100);
-const say = (line: string) => process.stdout.write(`[bench] ${line}\n`);
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
-/** Resident and peak resident memory of a process, in MB (Linux /proc). */
-function memoryOf(pid: number | undefined): { rssMb: number; peakRssMb: number } | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-    return { rssMb: Math.round(kb('VmRSS') / 1024), peakRssMb: Math.round(kb('VmHWM') / 1024) };
-  } catch {
-    return undefined;
-  }
-}
 
 async function json<T>(response: Response): Promise<T> {
   if (!response.ok) throw new Error(`${response.url}: ${response.status} ${await response.text()}`);
@@ -49,21 +21,10 @@ async function json<T>(response: Response): Promise<T> {
 }
 
 async function main(): Promise<void> {
-  const stack = stackFor('bench', await findFreeBlock(1));
   // The client polls its order every few milliseconds: far above the per-user limit meant for people.
-  const env = {
-    ...process.env,
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'info',
-    RATE_LIMIT_PER_USER_PER_MIN: '1000000',
-    RATE_LIMIT_PER_IP_PER_MIN: '1000000',
-  };
-  await build(say);
-  const infra = await startInfrastructure(stack, say);
-  const supervisor = startApps(stack, infra, tokens(stack, infra, env), say, false, env);
-  try {
-    await waitUntilReady(stack, say, 120_000);
-    const api = `${appUrl(stack, appByName('gateway'))}/api/v1`;
+  const env = { RATE_LIMIT_PER_USER_PER_MIN: '1000000', RATE_LIMIT_PER_IP_PER_MIN: '1000000' };
+  await withBenchStack(env, async (bench) => {
+    const api = `${bench.url('gateway')}/api/v1`;
     const email = `bench-${randomUUID()}@example.test`;
     const password = `pw-${randomUUID()}`;
     await json(
@@ -115,8 +76,10 @@ async function main(): Promise<void> {
       postToConfirmedMs: { p50: figure(confirmed, 50), p99: figure(confirmed, 99), max: figure(confirmed, 100) },
     };
     const memory: Record<string, { rssMb: number; peakRssMb: number } | undefined> = {};
-    for (const app of APPS) memory[app.name] = memoryOf(supervisor.pid(app.name));
-    memory['kafka'] = memoryOf(kafkaPid(stack));
+    for (const [name, pid] of Object.entries(bench.pids())) {
+      const usage = processUsage(pid);
+      memory[name] = usage && { rssMb: usage.rssMb, peakRssMb: usage.peakRssMb };
+    }
 
     process.stdout.write(
       `\n${ORDERS} orders, one at a time (after ${warmUp} warm-up orders)\n` +
@@ -130,11 +93,7 @@ async function main(): Promise<void> {
       );
     }
     say(`recorded ${record('saga-latency', { ...latency, memory, nodeEnv: 'production' })}`);
-  } finally {
-    await supervisor.stopAll();
-    await stopInfrastructure(stack, infra);
-    releaseBlock(stack.block);
-  }
+  });
 }
 
 main().catch((error: unknown) => {

@@ -1,0 +1,273 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { adminUrl, interleavedClosedLoops, record, scratchDatabase } from './harness.ts';
+import { type BenchStack, percentile, processUsage, type ProcessUsage, say, withBenchStack } from './stack-harness.ts';
+
+/**
+ * The whole stack under load, against the machine's own limit, in one run:
+ *
+ * 1. the ceiling: single-row INSERT commits/s on the same PostgreSQL with 8
+ *    clients (one event per commit is the floor of every order's cost);
+ * 2. the highest open-loop order rate the stack sustains for a step with no
+ *    errors and a saga p99 under 1 s (at most five steps, rising);
+ * 3. at a fixed order rate: POST /orders, POST → CONFIRMED (the saga's own
+ *    clock: the order's placed and confirmed times) and GET /products
+ *    latencies, with a browsing load beside the orders;
+ * 4. CPU seconds and peak RSS per process;
+ * 5. the audit of the five invariants (a run that loses data has no result).
+ *
+ * Load comes from the chaos toolkit's generator (`npm run chaos -- load`),
+ * the one the experiments use.
+ *
+ *   npm run bench        BENCH_RATES=50,100,150,200,300  BENCH_STEP_SECONDS=60
+ *                        BENCH_FIXED_RATE=300  BENCH_FIXED_SECONDS=60
+ */
+const RATES = (process.env['BENCH_RATES'] ?? '50,100,150,200,300').split(',').map(Number).slice(0, 5);
+const STEP_SECONDS = Number(process.env['BENCH_STEP_SECONDS'] ?? 60);
+const FIXED_RATE = Number(process.env['BENCH_FIXED_RATE'] ?? 300);
+const FIXED_SECONDS = Number(process.env['BENCH_FIXED_SECONDS'] ?? 60);
+const BROWSE_RATE = Number(process.env['BENCH_BROWSE_RATE'] ?? 100);
+const SAGA_P99_LIMIT_MS = 1_000;
+const root = path.resolve(import.meta.dirname, '..');
+const scratch = mkdtempSync(path.join(tmpdir(), 'shop-bench-'));
+
+interface LoadTotals {
+  readonly requests: number;
+  readonly errors: number;
+  readonly dropped: number;
+  readonly byStatus: Record<string, number>;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly ordersAccepted: number;
+}
+
+/** Runs the chaos load generator as its own process and returns its report's totals. */
+function load(bench: BenchStack, name: string, args: readonly string[]): Promise<LoadTotals> {
+  const out = path.join(scratch, `${name}.json`);
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(root, 'apps/chaos/dist/main.js'),
+      'load',
+      '--gateway',
+      bench.url('gateway'),
+      '--payment-service',
+      bench.url('payment-service'),
+      '--out',
+      out,
+      ...args,
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let last = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    const lines = chunk.toString('utf8').trim().split('\n');
+    last = lines.at(-1) ?? last;
+    process.stdout.write(`  ${name}: ${last}\n`);
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`load ${name} exited ${code}`));
+      resolve((JSON.parse(readFileSync(out, 'utf8')) as { totals: LoadTotals }).totals);
+    });
+  });
+}
+
+/** The saga's own duration (placed → terminal, from the order's events) of the orders placed in a window. */
+async function sagaLatency(stackId: string, from: Date, to: Date): Promise<{ p50: number; p99: number; n: number }> {
+  const url = new URL(adminUrl);
+  url.pathname = `/${stackId}_order`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ ms: number }>(
+      `select extract(epoch from (updated_at - created_at)) * 1000 as ms from orders
+        where status = 'CONFIRMED' and created_at >= $1 and created_at < $2 order by 1`,
+      [from, to],
+    );
+    const values = rows.map((row) => Number(row.ms));
+    return { p50: Math.round(percentile(values, 50)), p99: Math.round(percentile(values, 99)), n: values.length };
+  } finally {
+    await client.end();
+  }
+}
+
+/** Until no order of the stack is PENDING (or the deadline), so each step starts from quiet. */
+async function quiet(stackId: string, deadlineMs = 60_000): Promise<void> {
+  const url = new URL(adminUrl);
+  url.pathname = `/${stackId}_order`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    const until = Date.now() + deadlineMs;
+    while (Date.now() < until) {
+      const { rows } = await client.query<{ n: number }>(
+        "select count(*)::int as n from orders where status = 'PENDING'",
+      );
+      if ((rows[0]?.n ?? 0) === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+async function ceiling(): Promise<number> {
+  const db = await scratchDatabase('ceiling');
+  const pool = new pg.Pool({ connectionString: db.url, max: 8 });
+  // Dropping the scratch database ends its connections; an idle one may hear of it first.
+  pool.on('error', () => undefined);
+  try {
+    await pool.query('create table raw_rows (id bigint generated always as identity primary key, data jsonb not null)');
+    const [result] = await interleavedClosedLoops(
+      [
+        {
+          name: 'ceiling',
+          operation: async (_worker, i) => {
+            await pool.query('insert into raw_rows (data) values ($1)', [JSON.stringify({ i })]);
+          },
+        },
+      ],
+      8,
+      10,
+      5,
+    );
+    return result?.perSecond ?? 0;
+  } finally {
+    await pool.end();
+    await db.drop();
+  }
+}
+
+/** The audit, again until it holds or 30 s pass: stock and money settle within 5 s of a terminal status. */
+async function settledAudit(stackId: string): Promise<{ ok: boolean; output: string }> {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const result = await audit(stackId);
+    if (result.ok || Date.now() >= until) return result;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+}
+
+function audit(stackId: string): Promise<{ ok: boolean; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(root, 'apps/chaos/dist/main.js'), 'audit', '--stack', stackId], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ ok: code === 0, output: output.trim() }));
+  });
+}
+
+async function main(): Promise<void> {
+  say('measuring the ceiling: single-row INSERT commits/s, 8 clients, 10 s');
+  const ceilingPerSecond = await ceiling();
+  say(`ceiling ${ceilingPerSecond} commits/s`);
+
+  const result = await withBenchStack({}, async (bench) => {
+    const usageBefore = Object.fromEntries(
+      Object.entries(bench.pids()).map(([name, pid]) => [name, processUsage(pid)]),
+    );
+    const steps: Array<{ rate: number; sustained: boolean; totals: LoadTotals; saga: { p50: number; p99: number } }> =
+      [];
+    for (const rate of RATES) {
+      say(`step: ${rate} orders/s for ${STEP_SECONDS} s`);
+      const from = new Date();
+      const totals = await load(bench, `step-${rate}`, [
+        '--rate',
+        String(rate),
+        '--duration',
+        String(STEP_SECONDS),
+        '--mix',
+        '0/100/0',
+        '--customers',
+        String(Math.max(20, Math.ceil(rate / 25))),
+      ]);
+      await quiet(bench.stack.id);
+      const saga = await sagaLatency(bench.stack.id, from, new Date());
+      const sustained = totals.errors === 0 && totals.dropped === 0 && saga.p99 < SAGA_P99_LIMIT_MS;
+      steps.push({ rate, sustained, totals, saga });
+      say(
+        `  ${rate}/s: ${totals.requests} requests, ${totals.errors} errors, ${totals.dropped} dropped, ` +
+          `saga p50 ${saga.p50} ms p99 ${saga.p99} ms → ${sustained ? 'sustained' : 'not sustained'}`,
+      );
+      if (!sustained) break;
+    }
+    const best = steps.filter((step) => step.sustained).at(-1)?.rate ?? 0;
+
+    say(`fixed: ${FIXED_RATE} orders/s with ${BROWSE_RATE} GET /products/s beside them, ${FIXED_SECONDS} s`);
+    const from = new Date();
+    const [orders, browse] = await Promise.all([
+      load(bench, 'fixed-orders', [
+        '--rate',
+        String(FIXED_RATE),
+        '--duration',
+        String(FIXED_SECONDS),
+        '--mix',
+        '0/100/0',
+        '--customers',
+        String(Math.max(20, Math.ceil(FIXED_RATE / 25))),
+      ]),
+      load(bench, 'fixed-browse', [
+        '--rate',
+        String(BROWSE_RATE),
+        '--duration',
+        String(FIXED_SECONDS),
+        '--mix',
+        '100/0/0',
+        '--customers',
+        '5',
+      ]),
+    ]);
+    await quiet(bench.stack.id);
+    const saga = await sagaLatency(bench.stack.id, from, new Date());
+
+    const usage: Record<string, ProcessUsage & { cpuSecondsUnderLoad: number }> = {};
+    for (const [name, pid] of Object.entries(bench.pids())) {
+      const now = processUsage(pid);
+      if (now) usage[name] = { ...now, cpuSecondsUnderLoad: now.cpuSeconds - (usageBefore[name]?.cpuSeconds ?? 0) };
+    }
+    const audited = await settledAudit(bench.stack.id);
+    return { steps, best, fixed: { orders, browse, saga }, usage, audit: audited };
+  });
+
+  const { steps, best, fixed, usage } = result;
+  const lines = [
+    `| figure | value |`,
+    `| --- | --- |`,
+    `| ceiling: single-row INSERT commits/s (8 clients) | ${ceilingPerSecond} |`,
+    `| highest sustained order rate (0 errors, saga p99 < 1 s, ${STEP_SECONDS} s steps) | ${best}/s (${((best / ceilingPerSecond) * 100).toFixed(1)} % of the ceiling) |`,
+    ...steps.map(
+      (step) =>
+        `| step ${step.rate}/s | ${step.totals.errors} errors, ${step.totals.dropped} dropped, saga p50/p99 ${step.saga.p50}/${step.saga.p99} ms${step.sustained ? '' : ' (not sustained)'} |`,
+    ),
+    `| at ${FIXED_RATE} orders/s: POST /orders p50/p99 | ${fixed.orders.p50Ms}/${fixed.orders.p99Ms} ms (${fixed.orders.errors} errors, ${fixed.orders.dropped} dropped) |`,
+    `| at ${FIXED_RATE} orders/s: POST → CONFIRMED p50/p99 | ${fixed.saga.p50}/${fixed.saga.p99} ms (${fixed.saga.n} confirmed) |`,
+    `| at ${FIXED_RATE} orders/s: GET /products p50/p99 (${BROWSE_RATE}/s) | ${fixed.browse.p50Ms}/${fixed.browse.p99Ms} ms |`,
+    ...Object.entries(usage).map(
+      ([name, figures]) =>
+        `| ${name}: CPU s under load, peak RSS | ${figures.cpuSecondsUnderLoad.toFixed(1)} s, ${figures.peakRssMb} MB |`,
+    ),
+    `| invariants after the run | ${result.audit.ok ? 'hold' : 'VIOLATED'} |`,
+  ];
+  process.stdout.write(`\n${lines.join('\n')}\n\n${result.audit.output}\n`);
+  const file = record('stack', { ceilingPerSecond, ...result, stepSeconds: STEP_SECONDS, fixedRate: FIXED_RATE });
+  writeFileSync(path.join(scratch, 'table.md'), `${lines.join('\n')}\n`);
+  say(`recorded ${file}`);
+  if (!result.audit.ok) {
+    say('the audit found violations: this run has no result');
+    process.exitCode = 1;
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
