@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { register } from 'prom-client';
 import { createProducer, type MessageProducer } from '@shop/messaging';
 import {
   createTestDatabase,
@@ -128,6 +129,36 @@ describe('outbox relay (real PostgreSQL and Kafka)', () => {
         [topic],
       );
       return rows[0]?.n === 50;
+    });
+  });
+
+  it('exports the backlog of unpublished rows, and it drains to zero', async () => {
+    const topic = await createTopic();
+    // A publisher that refuses until told otherwise: the rows stay pending.
+    let open = false;
+    const gated = kafkaOutboxPublisher(producer);
+    const relay = new OutboxRelay(
+      db.pool,
+      {
+        publish: async (messages) => {
+          if (!open) throw new Error('broker unreachable');
+          await gated.publish(messages);
+        },
+      },
+      { listenConnectionString: db.url, batchSize: 20, maxBackoffMs: 100 },
+    );
+    relay.start();
+    relays.push(relay);
+    const backlog = async () =>
+      (await register.getSingleMetricAsString('outbox_pending_messages')).trim().split('\n').at(-1);
+    const pendingRows = async () =>
+      (await db.pool.query<{ n: number }>("select count(*)::int as n from outbox where status = 'pending'")).rows[0]?.n;
+    for (let seq = 0; seq < 5; seq++) await append(topic, `k-${randomUUID()}`, seq);
+    expect(await backlog()).toBe(`outbox_pending_messages ${await pendingRows()}`);
+    expect(await pendingRows()).toBeGreaterThanOrEqual(5);
+    open = true;
+    await waitFor('the backlog to drain', async () => (await backlog()) === 'outbox_pending_messages 0', {
+      timeoutMs: 20_000,
     });
   });
 

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { Counter, Histogram, register } from 'prom-client';
+import { Counter, Gauge, Histogram, register } from 'prom-client';
 import { OUTBOX_CHANNEL } from './event-store';
 import { pruneInbox, pruneOutbox } from './retention';
 
@@ -63,6 +63,27 @@ const relayLag = metric(
     }),
 );
 
+/** The databases of the relays running in this process, whose pending rows the backlog gauge counts. */
+const backlogSources = new Set<pg.Pool>();
+metric(
+  'outbox_pending_messages',
+  () =>
+    new Gauge({
+      name: 'outbox_pending_messages',
+      help: 'Outbox rows not yet published (counted when scraped)',
+      async collect() {
+        let pending = 0;
+        for (const pool of backlogSources) {
+          const result = await pool
+            .query<{ n: number }>("select count(*)::int as n from outbox where status = 'pending'")
+            .catch(() => undefined);
+          pending += result?.rows[0]?.n ?? 0;
+        }
+        this.set(pending);
+      },
+    }),
+);
+
 /** A publish that failed after its attempt was recorded and committed. */
 class PublishFailed extends Error {
   constructor(override readonly cause: unknown) {
@@ -111,12 +132,14 @@ export class OutboxRelay {
   start(): void {
     if (this.running) return;
     this.running = true;
+    backlogSources.add(this.pool);
     this.loop = this.run();
   }
 
   /** Finishes the batch in flight, then stops. */
   async stop(): Promise<void> {
     this.running = false;
+    backlogSources.delete(this.pool);
     this.wake?.();
     this.wake = undefined;
     await this.loop;

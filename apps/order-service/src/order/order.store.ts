@@ -13,6 +13,7 @@ import {
 import { type EventStore, type OutboxMessage, recordInInbox } from '@shop/event-store';
 import { outboxMessage } from '@shop/messaging';
 import { writeOrderRow } from '../orders/orders.projection';
+import { recordSagaOutcome } from './saga.metrics';
 import { orderDecider, type OrderState, sagaReactions } from './order.decider';
 import type { OrderCommand, OrderEvent, SagaCommand } from './order.events';
 
@@ -98,6 +99,7 @@ export class OrderStore {
       ],
     });
     await this.project(client, after);
+    recordSagaOutcome(before, after);
     return { before, after, events };
   }
 
