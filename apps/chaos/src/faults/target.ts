@@ -51,6 +51,8 @@ export interface StackTarget {
   /** A superuser connection to the stack's PostgreSQL server (its `postgres` database). */
   readonly adminDatabaseUrl: string;
   readonly chaosToken: string;
+  /** The operator token of `POST /admin/stock` (ADMIN_TOKEN, else the stack's admin-token file). */
+  readonly adminToken: string;
   url(service: Service): string;
   /** `<stack>_<database>`: a service's database and its login role (infra/stack/src/postgres.ts). */
   database(service: Service): string;
@@ -104,6 +106,9 @@ export function resolveStack(
   const runDir = id === 'shop' && block === 0 ? path.join(root, '.run') : path.join(root, '.run', 'stacks', id);
   const tokenFile = path.join(runDir, 'chaos-token');
   const chaosToken = env['CHAOS_TOKEN'] ?? (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '');
+  const adminTokenFile = path.join(runDir, 'admin-token');
+  const adminToken =
+    env['ADMIN_TOKEN'] ?? (existsSync(adminTokenFile) ? readFileSync(adminTokenFile, 'utf8').trim() : '');
   const adminDatabaseUrl =
     env['CHAOS_ADMIN_DATABASE_URL'] ??
     `postgres://${env['PGUSER'] ?? 'postgres'}@${env['PGHOST'] ?? '127.0.0.1'}:${env['PGPORT'] ?? '5432'}/postgres`;
@@ -119,6 +124,7 @@ export function resolveStack(
     brokers,
     adminDatabaseUrl,
     chaosToken,
+    adminToken,
     url: (service) => env[urlEnv(service)] ?? `http://127.0.0.1:${3000 + block * 10000 + PORT_OFFSET[service]}`,
     database: (service) => {
       const database = DATABASES[service];
