@@ -83,8 +83,12 @@ export function validateCommand(argv: readonly string[], root: string = findRoot
   return invalid ? 1 : 0;
 }
 
-/** Units every SKU is topped up to before an experiment, so its load is not refused for want of stock. */
-const RESTOCK_TO = 200;
+/**
+ * Units every SKU is topped up to before an experiment, so its load is not
+ * refused for want of stock. Low on purpose: orders for more than is in stock
+ * must stay possible (at most 100 units a line).
+ */
+const RESTOCK_TO = 50;
 
 /**
  * Preparation, as an operator would do it: every SKU below RESTOCK_TO gets
