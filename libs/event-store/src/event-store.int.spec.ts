@@ -101,41 +101,52 @@ describe('event store (real PostgreSQL)', () => {
       checkpoint = checkpointOf(batch.at(-1) as RecordedEvent);
     }
 
-    let writing = true;
-    const follower = (async () => {
-      for (;;) {
-        const done = !writing;
-        const batch = await store.readAll(checkpoint, 50);
+    /** The follower: reads everything readAll offers from its checkpoint, as a projection would. */
+    const follow = async () => {
+      for (
+        let batch = await store.readAll(checkpoint, 50);
+        batch.length > 0;
+        batch = await store.readAll(checkpoint, 50)
+      ) {
         for (const e of batch) seen.set(e.id, (seen.get(e.id) ?? 0) + 1);
-        const last = batch.at(-1);
-        if (last) checkpoint = checkpointOf(last);
-        if (done && batch.length === 0) return;
+        checkpoint = checkpointOf(batch.at(-1) as RecordedEvent);
       }
-    })();
+    };
 
     const written: string[] = [];
-    await Promise.all(
-      Array.from({ length: writers }, async (_, writer) => {
-        for (let i = 0; i < perWriter; i++) {
+    for (let round = 0; round < perWriter; round++) {
+      // Every writer appends inside a transaction it keeps open: positions are handed out in one order...
+      const open = await Promise.all(
+        Array.from({ length: writers }, async (_, writer) => {
           const client = await db.pool.connect();
           try {
             await client.query('begin');
             const id = randomUUID();
-            await store.appendToStream(`${prefix}-${writer}`, 'any', [{ id, type: 'Tick', data: { writer, i } }], {
-              client,
-            });
-            // Hold the transaction open for a random while: later positions commit first.
-            await client.query('select pg_sleep($1)', [Math.random() * 0.03]);
-            await client.query('commit');
-            written.push(id);
-          } finally {
+            const { positions } = await store.appendToStream(
+              `${prefix}-${writer}`,
+              'any',
+              [{ id, type: 'Tick', data: { writer, round } }],
+              { client },
+            );
+            return { client, id, position: positions[0] ?? 0n };
+          } catch (error) {
+            await client.query('rollback').catch(() => undefined);
             client.release();
+            throw error;
           }
-        }
-      }),
-    );
-    writing = false;
-    await follower;
+        }),
+      );
+      // ...and they commit in the reverse order, the follower reading after each commit: it sees
+      // higher positions committed while lower ones are still in flight.
+      open.sort((a, b) => (a.position > b.position ? -1 : a.position < b.position ? 1 : 0));
+      for (const { client, id } of open) {
+        await client.query('commit');
+        client.release();
+        written.push(id);
+        await follow();
+      }
+    }
+    await follow();
 
     const mine = [...seen].filter(([id]) => written.includes(id));
     expect(mine).toHaveLength(writers * perWriter);
