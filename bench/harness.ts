@@ -37,7 +37,8 @@ export interface LoadResult {
   readonly p99Ms: number;
 }
 
-function percentile(sorted: readonly number[], p: number): number {
+/** The p-th percentile of ascending values (0 for none). */
+export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }

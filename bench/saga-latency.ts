@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { record } from './harness.ts';
-import { percentile, processUsage, say, withBenchStack } from './stack-harness.ts';
+import { percentile, record } from './harness.ts';
+import { processUsage, say, withBenchStack } from './stack-harness.ts';
 
 /**
  * The order saga end to end on a stack of its own (production build and

@@ -81,7 +81,3 @@ export function processUsage(pid: number | undefined): ProcessUsage | undefined 
     return undefined;
   }
 }
-
-export function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}

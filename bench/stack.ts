@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { adminUrl, interleavedClosedLoops, record, scratchDatabase } from './harness.ts';
-import { type BenchStack, percentile, processUsage, type ProcessUsage, say, withBenchStack } from './stack-harness.ts';
+import { adminUrl, interleavedClosedLoops, percentile, record, scratchDatabase } from './harness.ts';
+import { type BenchStack, processUsage, type ProcessUsage, say, withBenchStack } from './stack-harness.ts';
 
 /**
  * The whole stack under load, against the machine's own limit, in one run:
