@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import pg from 'pg';
 import { APPS, appByName } from '@shop/stack/apps';
-import { kafkaPid } from '@shop/stack/kafka';
+import { kafkaPaths, kafkaPid } from '@shop/stack/kafka';
 import {
   build,
   type Infrastructure,
@@ -11,6 +12,7 @@ import {
   waitUntilReady,
 } from '@shop/stack/run-stack';
 import { appUrl, findFreeBlock, releaseBlock, type Stack, stackFor } from '@shop/stack/stack';
+import { adminUrl } from './harness.ts';
 
 /**
  * The benchmarks that need the whole stack start it the way `npm start` does
@@ -35,6 +37,7 @@ export async function withBenchStack<T>(
   const stack = stackFor('bench', await findFreeBlock(1));
   const env = { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'info', ...extraEnv };
   await build(say);
+  await forgetEarlierRuns(stack);
   const infra = await startInfrastructure(stack, say);
   const supervisor = startApps(stack, infra, tokens(stack, infra, env), say, false, env);
   try {
@@ -53,6 +56,31 @@ export async function withBenchStack<T>(
     await stopInfrastructure(stack, infra);
     releaseBlock(stack.block);
   }
+}
+
+/**
+ * Every run starts from empty databases and an empty broker: what an earlier
+ * run left (orders still in flight when it stopped, messages not yet
+ * consumed, outbox rows to prune) would otherwise be worked off during this
+ * run's measurements.
+ */
+async function forgetEarlierRuns(stack: Stack): Promise<void> {
+  if (kafkaPid(stack) === undefined && !process.env['KAFKA_BROKERS']) {
+    rmSync(kafkaPaths(stack).dataDir, { recursive: true, force: true });
+  }
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    for (const app of APPS) {
+      if (!app.database) continue;
+      const name = `${stack.id}_${app.database}`;
+      await client.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [name]);
+      await client.query(`drop database if exists "${name}"`);
+    }
+  } finally {
+    await client.end();
+  }
+  say('dropped the databases and the broker data of earlier bench runs');
 }
 
 export interface ProcessUsage {

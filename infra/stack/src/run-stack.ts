@@ -120,6 +120,7 @@ export function appEnvironment(
     'FALLBACK_MAX_AGE_S',
     'RATE_LIMIT_PER_IP_PER_MIN',
     'RATE_LIMIT_PER_USER_PER_MIN',
+    'NODE_OPTIONS',
   ]) {
     if (env[passThrough] !== undefined) appEnv[passThrough] = env[passThrough];
   }

@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
-import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { NestInstrumentation } from '@opentelemetry/instrumentation-nestjs-core';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import {
   CompositePropagator,
   diagLogLevelFromString,
@@ -12,7 +16,7 @@ import {
 } from '@opentelemetry/core';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { AlwaysOffSampler, NoopSpanProcessor, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { createLogger, type Logger } from './logger';
 import { onTelemetryShutdown, shutdownTelemetry } from './telemetry-shutdown';
@@ -20,10 +24,13 @@ import { onTelemetryShutdown, shutdownTelemetry } from './telemetry-shutdown';
 export { shutdownTelemetry } from './telemetry-shutdown';
 
 /**
- * The libraries this stack traces. getNodeAutoInstrumentations() patches
- * every library it knows (about forty: fs, dns, net, express...) unless
- * OTEL_NODE_ENABLED_INSTRUMENTATIONS lists the ones to keep. undici is
- * Node's fetch, which does not go through the http module.
+ * The libraries this stack traces, and the only instrumentations loaded:
+ * the auto-instrumentations bundle requires about forty (fs, dns, net,
+ * express...) even when all but four are disabled, which costs every
+ * process tens of megabytes and a second of start-up.
+ * OTEL_NODE_ENABLED_INSTRUMENTATIONS (comma-separated names from this list)
+ * narrows it further. undici is Node's fetch, which does not go through the
+ * http module.
  *
  * kafkajs is deliberately not here: the outbox relay sends messages of many
  * traces in one batch, and the kafkajs instrumentation would stamp them all
@@ -52,7 +59,7 @@ export interface TelemetryOptions {
 export interface Telemetry {
   readonly service: ServiceIdentity;
   /** The enabled instrumentations, one per name in INSTRUMENTED. */
-  readonly instrumentations: ReturnType<typeof getNodeAutoInstrumentations>;
+  readonly instrumentations: readonly Instrumentation[];
   shutdown(): Promise<void>;
 }
 
@@ -75,17 +82,14 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
   const diagLevel = diagLogLevelFromString(getStringFromEnv('OTEL_LOG_LEVEL')) ?? DiagLogLevel.WARN;
   diag.setLogger(diagnostics, { logLevel: diagLevel, suppressOverrideMessage: true });
 
-  // An operator's own list wins.
-  process.env['OTEL_NODE_ENABLED_INSTRUMENTATIONS'] ??= INSTRUMENTED.join(',');
-  const instrumentations = getNodeAutoInstrumentations({
-    // Probes and scrapes every few seconds would bury the traces worth reading.
-    '@opentelemetry/instrumentation-http': { ignoreIncomingRequestHook: (request) => isProbe(request.url) },
-    // The outbox relay polls its table on a timer; only queries inside a request or a message are traced.
-    '@opentelemetry/instrumentation-pg': { requireParentSpan: true },
-  });
-  // Without an exporter spans still get ids, so logs carry them and they cross Kafka; undefined lets
-  // NodeSDK build the OTLP exporter from the OTEL_EXPORTER_OTLP_* variables.
-  const spanProcessors = options.spanProcessors ?? (exportsOtlp() ? undefined : [new NoopSpanProcessor()]);
+  const instrumentations = enabledInstrumentations(getStringFromEnv('OTEL_NODE_ENABLED_INSTRUMENTATIONS'));
+  // undefined lets NodeSDK build the OTLP exporter from the OTEL_EXPORTER_OTLP_* variables. Without an
+  // exporter no span is recorded (nothing would read it): spans are still started, non-recording, so
+  // trace ids still reach the logs and cross Kafka and HTTP, for a fraction of the cost per span.
+  const exporting = options.spanProcessors !== undefined || exportsOtlp();
+  const spanProcessors = options.spanProcessors ?? (exporting ? undefined : [new NoopSpanProcessor()]);
+  const sampler: Sampler | undefined =
+    exporting || getStringFromEnv('OTEL_TRACES_SAMPLER') !== undefined ? undefined : new AlwaysOffSampler();
   const sdk = new NodeSDK({
     serviceName: service.name,
     resource: defaultResource().merge(
@@ -99,6 +103,7 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
     }),
     instrumentations,
     ...(spanProcessors ? { spanProcessors } : {}),
+    ...(sampler ? { sampler } : {}),
     // Metrics are prom-client's (/metrics) and logs are pino's (stdout): the SDK exports neither.
     metricReaders: [],
     logRecordProcessors: [],
@@ -152,6 +157,20 @@ function entryPackage(entry: string | undefined): EntryPackage | undefined {
       if (path.dirname(dir) === dir) return undefined;
     }
   }
+}
+
+/** One instance of each instrumentation in INSTRUMENTED, or of those `enabled` names (comma-separated). */
+export function enabledInstrumentations(enabled: string | undefined): Instrumentation[] {
+  const wanted = enabled === undefined ? undefined : new Set(enabled.split(',').map((name) => name.trim()));
+  const build: Record<(typeof INSTRUMENTED)[number], () => Instrumentation> = {
+    // Probes and scrapes every few seconds would bury the traces worth reading.
+    http: () => new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => isProbe(request.url) }),
+    undici: () => new UndiciInstrumentation(),
+    'nestjs-core': () => new NestInstrumentation(),
+    // The outbox relay polls its table on a timer; only queries inside a request or a message are traced.
+    pg: () => new PgInstrumentation({ requireParentSpan: true }),
+  };
+  return INSTRUMENTED.filter((name) => wanted === undefined || wanted.has(name)).map((name) => build[name]());
 }
 
 function exportsOtlp(): boolean {

@@ -1,4 +1,4 @@
-import { serviceIdentity } from './telemetry';
+import { enabledInstrumentations, serviceIdentity } from './telemetry';
 
 describe('serviceIdentity', () => {
   const entry = { name: '@shop/order-service', version: '0.1.0' };
@@ -25,5 +25,29 @@ describe('serviceIdentity', () => {
 
   it('has a name even with nothing to go on', () => {
     expect(serviceIdentity({}, {}, undefined)).toEqual({ name: 'unknown_service:node', version: undefined });
+  });
+});
+
+describe('enabledInstrumentations', () => {
+  const names = (enabled: string | undefined) => {
+    const instrumentations = enabledInstrumentations(enabled);
+    for (const instrumentation of instrumentations) instrumentation.disable();
+    return instrumentations.map((instrumentation) => instrumentation.instrumentationName);
+  };
+
+  it('loads http, undici, NestJS and pg, and nothing else', () => {
+    expect(names(undefined)).toEqual([
+      '@opentelemetry/instrumentation-http',
+      '@opentelemetry/instrumentation-undici',
+      '@opentelemetry/instrumentation-nestjs-core',
+      '@opentelemetry/instrumentation-pg',
+    ]);
+  });
+
+  it('narrows to the names OTEL_NODE_ENABLED_INSTRUMENTATIONS lists, ignoring ones it does not load', () => {
+    expect(names('pg, http,express')).toEqual([
+      '@opentelemetry/instrumentation-http',
+      '@opentelemetry/instrumentation-pg',
+    ]);
   });
 });
