@@ -56,7 +56,7 @@ export class ReceiveStockController {
     if (outcome === 'duplicate' || !outcome.ok) {
       throw new NotFoundException(problem(404, 'product not found', `no product with SKU ${sku}`));
     }
-    const { state } = await this.stock.load(sku);
+    const { state } = await this.stock.load(sku, undefined, []);
     return { sku, available: state.available };
   }
 }

@@ -12,7 +12,7 @@ import { CURRENCY, SEED_PRODUCTS } from './seed-products';
 export async function seedCatalog(stock: StockStore, stackId: string): Promise<number> {
   let added = 0;
   for (const product of SEED_PRODUCTS) {
-    const { state } = await stock.load(product.sku);
+    const { state } = await stock.load(product.sku, undefined, []);
     if (state.exists) continue;
     const meta = { correlationId: `seed-${product.sku}`, causationId: `seed-${product.sku}` };
     const outcome = await stock.execute(

@@ -18,7 +18,12 @@ export interface StockState {
   readonly available: number;
   /** Units held per order, not yet committed or released. */
   readonly reserved: Readonly<Record<string, number>>;
-  /** Units sold per order (committed), returned if the order is cancelled. */
+  /**
+   * Units sold per order (committed), returned if the order is cancelled.
+   * The store fills it for the orders a decision is about (from the
+   * reservations table), not from the whole history: it would grow with
+   * every order the SKU ever sold.
+   */
   readonly committed: Readonly<Record<string, number>>;
 }
 

@@ -48,15 +48,34 @@ export class StockStore {
     private readonly snapshotEvery = 50,
   ) {}
 
-  async load(sku: string, client?: pg.PoolClient): Promise<{ state: StockState; version: number }> {
+  /**
+   * A SKU's state: snapshot + tail for its counts and open reservations.
+   * `committed` (units sold per order, needed to give them back on a
+   * cancellation) grows with every order the SKU ever sold, so it is neither
+   * snapshotted nor replayed: it comes from the reservations table, which is
+   * written in the same transactions as the events. Only `orders`' entries
+   * are read when given (a decision needs no others).
+   */
+  async load(
+    sku: string,
+    client?: pg.PoolClient,
+    orders?: readonly string[],
+  ): Promise<{ state: StockState; version: number }> {
     const streamId = streamOfSku(sku);
-    const snapshot = await loadSnapshot<StockState>(client ?? this.pool, streamId);
+    const db = client ?? this.pool;
+    const snapshot = await loadSnapshot<StockState>(db, streamId);
     const tail = await this.store.readStream(streamId, (snapshot?.version ?? 0) + 1, client);
-    const state = tail.reduce<StockState>(
+    const folded = tail.reduce<StockState>(
       (current, event) => stockDecider.evolve(current, { type: event.type, data: event.data } as StockEvent),
-      snapshot?.state ?? stockDecider.initialState(),
+      snapshot ? { ...snapshot.state, committed: {} } : stockDecider.initialState(),
     );
-    return { state, version: tail.at(-1)?.streamVersion ?? snapshot?.version ?? 0 };
+    const sold = await db.query<{ order_id: string; quantity: number }>(
+      `select order_id, quantity from reservations
+        where sku = $1 and state = 'committed' and ($2::text[] is null or order_id = any($2::text[]))`,
+      [sku, orders ?? null],
+    );
+    const committed = Object.fromEntries(sold.rows.map((row) => [row.order_id, row.quantity]));
+    return { state: { ...folded, committed }, version: tail.at(-1)?.streamVersion ?? snapshot?.version ?? 0 };
   }
 
   async execute(commands: readonly SkuCommand[], options: ExecuteOptions = {}): Promise<StockOutcome | 'duplicate'> {
@@ -94,7 +113,7 @@ export class StockStore {
           const after = before + events.length;
           const state = states.get(sku);
           if (state && Math.floor(after / this.snapshotEvery) > Math.floor(before / this.snapshotEvery)) {
-            await saveSnapshot(client, streamOfSku(sku), after, state);
+            await saveSnapshot(client, streamOfSku(sku), after, { ...state, committed: {} });
           }
         }
       }
@@ -129,9 +148,10 @@ export class StockStore {
     const versions = new Map<string, number>();
     const events: Array<{ sku: string; event: StockEvent }> = [];
     const refusals = new Map<StockRefusal, string[]>();
+    const orders = [...new Set(commands.flatMap(({ command }) => ('orderId' in command ? [command.orderId] : [])))];
     for (const { sku, command } of commands) {
       if (!states.has(sku)) {
-        const loaded = await this.load(sku, client);
+        const loaded = await this.load(sku, client, orders);
         states.set(sku, loaded.state);
         versions.set(sku, loaded.version);
       }
