@@ -49,4 +49,13 @@ export const ORDER_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 101,
+    name: 'the catalog copy keeps what orders are priced with, not stock levels',
+    sql: `
+      -- Stock is inventory's to enforce (a reservation fails when it is short); nothing here read
+      -- this column, and following StockLevelChanged cost a transaction per SKU per reservation.
+      alter table catalog drop column available;
+    `,
+  },
 ];

@@ -152,7 +152,7 @@ describe('orders read model (real PostgreSQL)', () => {
       [user, pending],
     );
     await db.pool.query(
-      "insert into catalog (sku, name, price_cents, currency, available) values ('MUG-001', 'Mug', 1200, 'EUR', 5)",
+      "insert into catalog (sku, name, price_cents, currency) values ('MUG-001', 'Mug', 1200, 'EUR')",
     );
     const deadlines = (await db.pool.query('select * from saga_deadlines order by order_id')).rows;
     expect(deadlines.map((row: { order_id: string }) => row.order_id)).toEqual([pending]);

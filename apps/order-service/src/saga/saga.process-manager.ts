@@ -11,8 +11,10 @@ export const INBOX_CONSUMER = 'order-saga';
 
 /**
  * Turns the replies of inventory and payment into commands on the order (the
- * saga's next step or its compensation), and keeps the catalog copy current.
- * Every message is handled once (inbox in the same transaction).
+ * saga's next step or its compensation), and keeps the catalog copy's names
+ * and prices current. Every message is handled once (inbox in the same
+ * transaction). StockLevelChanged, one per SKU of every reservation, is let
+ * pass without a transaction: order-service does not price with stock levels.
  */
 export class SagaProcessManager {
   constructor(
@@ -28,8 +30,7 @@ export class SagaProcessManager {
     let command: OrderCommand;
     switch (envelope.type) {
       case 'ProductAdded':
-      case 'ProductPriceChanged':
-      case 'StockLevelChanged': {
+      case 'ProductPriceChanged': {
         const product = envelope.payload;
         await handleOnce(this.pool, INBOX_CONSUMER, envelope.id, (client) => upsertCatalog(client, product));
         return;
