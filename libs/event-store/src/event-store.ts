@@ -220,15 +220,16 @@ export class EventStore {
    */
   async writeOutbox(db: pg.Pool | pg.PoolClient, messages: readonly OutboxMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    await db.query(
-      `with written as (
+    await db.query({
+      name: 'outbox-write',
+      text: `with written as (
          insert into outbox (message_id, topic, key, value, headers, traceparent)
          select m.id, m.topic, m.key, m.value, m.headers, $6
            from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[]) as m(id, topic, key, value, headers)
          returning 1
        )
        select pg_notify('${OUTBOX_CHANNEL}', '') from (select count(*) from written) as w`,
-      [
+      values: [
         messages.map((message) => message.id),
         messages.map((message) => message.topic),
         messages.map((message) => message.key),
@@ -236,15 +237,16 @@ export class EventStore {
         messages.map((message) => JSON.stringify(message.headers ?? {})),
         currentTraceparent(),
       ],
-    );
+    });
   }
 
   /** The events of one stream from `fromVersion` on (inclusive), in version order. */
   async readStream(streamId: string, fromVersion = 1, client?: pg.PoolClient): Promise<RecordedEvent[]> {
-    const result = await (client ?? this.pool).query<EventRow>(
-      `select ${EVENT_COLUMNS} from events where stream_id = $1 and stream_version >= $2 order by stream_version`,
-      [streamId, fromVersion],
-    );
+    const result = await (client ?? this.pool).query<EventRow>({
+      name: 'event-store-read-stream',
+      text: `select ${EVENT_COLUMNS} from events where stream_id = $1 and stream_version >= $2 order by stream_version`,
+      values: [streamId, fromVersion],
+    });
     return result.rows.map(toRecorded);
   }
 

@@ -39,9 +39,10 @@ export async function handleOnce(
  * transaction; false for a duplicate (roll back and stop).
  */
 export async function recordInInbox(client: pg.PoolClient, consumer: string, messageId: string): Promise<boolean> {
-  const recorded = await client.query(
-    'insert into inbox (consumer, message_id) values ($1, $2) on conflict do nothing',
-    [consumer, messageId],
-  );
+  const recorded = await client.query({
+    name: 'inbox-record',
+    text: 'insert into inbox (consumer, message_id) values ($1, $2) on conflict do nothing',
+    values: [consumer, messageId],
+  });
   return recorded.rowCount === 1;
 }

@@ -174,22 +174,24 @@ export class OutboxRelay {
     const client = await this.pool.connect();
     try {
       await client.query('begin');
-      const lock = await client.query<{ locked: boolean }>(
-        'select pg_try_advisory_xact_lock(hashtextextended($1, 0)) as locked',
-        [this.options.lockName ?? 'outbox-relay'],
-      );
+      const lock = await client.query<{ locked: boolean }>({
+        name: 'outbox-relay-lock',
+        text: 'select pg_try_advisory_xact_lock(hashtextextended($1, 0)) as locked',
+        values: [this.options.lockName ?? 'outbox-relay'],
+      });
       if (!lock.rows[0]?.locked) {
         await client.query('rollback');
         return 0;
       }
-      const result = await client.query<OutboxRow>(
-        `select id, message_id, topic, key, value, headers, traceparent, created_at
+      const result = await client.query<OutboxRow>({
+        name: 'outbox-relay-pending',
+        text: `select id, message_id, topic, key, value, headers, traceparent, created_at
            from outbox
           where status = 'pending' and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
           order by transaction_id, id
           limit $1`,
-        [this.options.batchSize ?? 500],
-      );
+        values: [this.options.batchSize ?? 500],
+      });
       const rows = result.rows.map((row): PendingMessage => ({
         id: BigInt(row.id),
         messageId: row.message_id,
@@ -209,17 +211,19 @@ export class OutboxRelay {
         await this.publisher.publish(rows);
       } catch (error) {
         failures.inc();
-        await client.query('update outbox set attempts = attempts + 1, last_error = $2 where id = any($1::bigint[])', [
-          ids,
-          error instanceof Error ? error.message.slice(0, 1_000) : String(error),
-        ]);
+        await client.query({
+          name: 'outbox-relay-failed',
+          text: 'update outbox set attempts = attempts + 1, last_error = $2 where id = any($1::bigint[])',
+          values: [ids, error instanceof Error ? error.message.slice(0, 1_000) : String(error)],
+        });
         await client.query('commit');
         throw new PublishFailed(error);
       }
-      await client.query(
-        "update outbox set status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = null where id = any($1::bigint[])",
-        [ids],
-      );
+      await client.query({
+        name: 'outbox-relay-sent',
+        text: "update outbox set status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = null where id = any($1::bigint[])",
+        values: [ids],
+      });
       await client.query('commit');
       const now = Date.now();
       published.inc(rows.length);

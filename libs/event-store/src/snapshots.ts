@@ -10,10 +10,11 @@ export async function loadSnapshot<State>(
   db: pg.Pool | pg.PoolClient,
   streamId: string,
 ): Promise<{ state: State; version: number } | undefined> {
-  const result = await db.query<{ state: State; stream_version: number }>(
-    'select state, stream_version from snapshots where stream_id = $1',
-    [streamId],
-  );
+  const result = await db.query<{ state: State; stream_version: number }>({
+    name: 'snapshot-load',
+    text: 'select state, stream_version from snapshots where stream_id = $1',
+    values: [streamId],
+  });
   const row = result.rows[0];
   return row ? { state: row.state, version: row.stream_version } : undefined;
 }
@@ -24,11 +25,12 @@ export async function saveSnapshot<State>(
   version: number,
   state: State,
 ): Promise<void> {
-  await client.query(
-    `insert into snapshots (stream_id, stream_version, state) values ($1, $2, $3)
+  await client.query({
+    name: 'snapshot-save',
+    text: `insert into snapshots (stream_id, stream_version, state) values ($1, $2, $3)
      on conflict (stream_id) do update
        set stream_version = excluded.stream_version, state = excluded.state, taken_at = now()
        where snapshots.stream_version < excluded.stream_version`,
-    [streamId, version, JSON.stringify(state)],
-  );
+    values: [streamId, version, JSON.stringify(state)],
+  });
 }

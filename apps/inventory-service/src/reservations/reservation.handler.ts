@@ -108,10 +108,11 @@ export class ReservationHandler {
   }
 
   private async held(orderId: string, states: readonly string[]): Promise<Array<{ sku: string; quantity: number }>> {
-    const result = await this.pool.query<{ sku: string; quantity: number }>(
-      'select sku, quantity from reservations where order_id = $1 and state = any($2) order by sku',
-      [orderId, states],
-    );
+    const result = await this.pool.query<{ sku: string; quantity: number }>({
+      name: 'reservations-held',
+      text: 'select sku, quantity from reservations where order_id = $1 and state = any($2) order by sku',
+      values: [orderId, states],
+    });
     return result.rows;
   }
 }

@@ -37,11 +37,19 @@ export const skuOfStream = (streamId: string): string => streamId.replace(/^sku-
 export const streamOfSku = (sku: string): string => `sku-${sku}`;
 
 async function changeAvailable(client: pg.PoolClient, sku: string, by: number): Promise<void> {
-  await client.query('update products set available = available + $2, updated_at = now() where sku = $1', [sku, by]);
+  await client.query({
+    name: 'products-change-available',
+    text: 'update products set available = available + $2, updated_at = now() where sku = $1',
+    values: [sku, by],
+  });
 }
 
 async function setReservationState(client: pg.PoolClient, orderId: string, sku: string, state: string): Promise<void> {
-  await client.query('update reservations set state = $3 where order_id = $1 and sku = $2', [orderId, sku, state]);
+  await client.query({
+    name: 'reservations-set-state',
+    text: 'update reservations set state = $3 where order_id = $1 and sku = $2',
+    values: [orderId, sku, state],
+  });
 }
 
 export async function applyToProducts(client: pg.PoolClient, sku: string, event: StockEvent): Promise<void> {
@@ -57,11 +65,12 @@ export async function applyToProducts(client: pg.PoolClient, sku: string, event:
       return;
     case 'StockReserved':
       await changeAvailable(client, sku, -event.data.quantity);
-      await client.query(
-        `insert into reservations (order_id, sku, quantity, state) values ($1, $2, $3, 'reserved')
+      await client.query({
+        name: 'reservations-insert',
+        text: `insert into reservations (order_id, sku, quantity, state) values ($1, $2, $3, 'reserved')
          on conflict (order_id, sku) do update set quantity = excluded.quantity, state = 'reserved'`,
-        [event.data.orderId, sku, event.data.quantity],
-      );
+        values: [event.data.orderId, sku, event.data.quantity],
+      });
       return;
     case 'ReservationReleased':
       await changeAvailable(client, sku, event.data.quantity);

@@ -69,11 +69,12 @@ export class StockStore {
       (current, event) => stockDecider.evolve(current, { type: event.type, data: event.data } as StockEvent),
       snapshot ? { ...snapshot.state, committed: {} } : stockDecider.initialState(),
     );
-    const sold = await db.query<{ order_id: string; quantity: number }>(
-      `select order_id, quantity from reservations
+    const sold = await db.query<{ order_id: string; quantity: number }>({
+      name: 'reservations-sold',
+      text: `select order_id, quantity from reservations
         where sku = $1 and state = 'committed' and ($2::text[] is null or order_id = any($2::text[]))`,
-      [sku, orders ?? null],
-    );
+      values: [sku, orders ?? null],
+    });
     const committed = Object.fromEntries(sold.rows.map((row) => [row.order_id, row.quantity]));
     return { state: { ...folded, committed }, version: tail.at(-1)?.streamVersion ?? snapshot?.version ?? 0 };
   }
@@ -87,7 +88,11 @@ export class StockStore {
         return 'duplicate';
       }
       for (const sku of [...new Set(commands.map((command) => command.sku))].sort()) {
-        await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [streamOfSku(sku)]);
+        await client.query({
+          name: 'sku-lock',
+          text: 'select pg_advisory_xact_lock(hashtextextended($1, 0))',
+          values: [streamOfSku(sku)],
+        });
       }
       const { outcome, versions, states } = await this.decide(commands, client);
       if (outcome.ok) {
@@ -132,10 +137,11 @@ export class StockStore {
   }
 
   private async products(client: pg.PoolClient, skus: readonly string[]): Promise<Map<string, ProductRow>> {
-    const result = await client.query<ProductRow>(
-      `select sku, name, price_cents as "priceCents", currency, available from products where sku = any($1)`,
-      [skus],
-    );
+    const result = await client.query<ProductRow>({
+      name: 'products-read',
+      text: `select sku, name, price_cents as "priceCents", currency, available from products where sku = any($1)`,
+      values: [skus],
+    });
     return new Map(result.rows.map((row) => [row.sku, row]));
   }
 

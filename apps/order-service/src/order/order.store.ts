@@ -83,7 +83,11 @@ export class OrderStore {
     inbox: { consumer: string; messageId: string } | undefined,
   ): Promise<Decided | 'duplicate'> {
     if (inbox && !(await recordInInbox(client, inbox.consumer, inbox.messageId))) return 'duplicate';
-    await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [streamOfOrder(orderId)]);
+    await client.query({
+      name: 'order-lock',
+      text: 'select pg_advisory_xact_lock(hashtextextended($1, 0))',
+      values: [streamOfOrder(orderId)],
+    });
     const { state: before, version } = await this.load(orderId, client);
     const events = orderDecider.decide(command, before);
     const after = events.reduce(orderDecider.evolve, before);
@@ -107,12 +111,17 @@ export class OrderStore {
   private async project(client: pg.PoolClient, state: OrderState): Promise<void> {
     await writeOrderRow(client, state);
     if (state.status === 'PENDING') {
-      await client.query('insert into saga_deadlines (order_id, deadline) values ($1, $2) on conflict do nothing', [
-        state.orderId,
-        state.deadline,
-      ]);
+      await client.query({
+        name: 'saga-deadline-insert',
+        text: 'insert into saga_deadlines (order_id, deadline) values ($1, $2) on conflict do nothing',
+        values: [state.orderId, state.deadline],
+      });
     } else {
-      await client.query('delete from saga_deadlines where order_id = $1', [state.orderId]);
+      await client.query({
+        name: 'saga-deadline-delete',
+        text: 'delete from saga_deadlines where order_id = $1',
+        values: [state.orderId],
+      });
     }
   }
 

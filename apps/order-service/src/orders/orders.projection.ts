@@ -13,12 +13,13 @@ import type { OrderEvent } from '../order/order.events';
  * the writer.
  */
 export async function writeOrderRow(client: pg.PoolClient, state: OrderState): Promise<void> {
-  await client.query(
-    `insert into orders (order_id, user_id, status, reason, items, total_cents, currency, created_at, updated_at)
+  await client.query({
+    name: 'orders-write-row',
+    text: `insert into orders (order_id, user_id, status, reason, items, total_cents, currency, created_at, updated_at)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      on conflict (order_id) do update
        set status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at`,
-    [
+    values: [
       state.orderId,
       state.userId,
       state.status,
@@ -29,7 +30,7 @@ export async function writeOrderRow(client: pg.PoolClient, state: OrderState): P
       state.createdAt,
       state.updatedAt,
     ],
-  );
+  });
 }
 
 /** The order as of `event`: its stream folded up to and including that event. */

@@ -50,10 +50,11 @@ export class PaymentStore {
 
   /** True once `messageId` was handled (its effects committed); a cheap check before any provider call. */
   async handled(messageId: string): Promise<boolean> {
-    const result = await this.pool.query('select 1 from inbox where consumer = $1 and message_id = $2', [
-      INBOX_CONSUMER,
-      messageId,
-    ]);
+    const result = await this.pool.query({
+      name: 'payment-inbox-seen',
+      text: 'select 1 from inbox where consumer = $1 and message_id = $2',
+      values: [INBOX_CONSUMER, messageId],
+    });
     return result.rowCount === 1;
   }
 
@@ -66,7 +67,11 @@ export class PaymentStore {
         await client.query('rollback');
         return { outcome: 'duplicate' };
       }
-      await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [streamId]);
+      await client.query({
+        name: 'payment-lock',
+        text: 'select pg_advisory_xact_lock(hashtextextended($1, 0))',
+        values: [streamId],
+      });
       const { state, version } = await this.load(orderId, client);
       const events = step.decide?.(state) ?? [];
       const next = events.reduce(paymentDecider.evolve, state);
