@@ -68,6 +68,7 @@ export async function startInventoryService(config: ServiceConfig) {
     groupId: scoped(config.STACK_ID, NAME),
     topics: [scoped(config.STACK_ID, TOPICS.inventoryCommands.name)],
     handler: (envelope, context) => handler.handle(envelope, context),
+    batchHandler: (items) => handler.handleBatch(items),
     logger,
   });
 

@@ -71,6 +71,7 @@ export async function startOrderService(config: ServiceConfig) {
     groupId: scoped(config.STACK_ID, NAME),
     topics: [scoped(config.STACK_ID, TOPICS.inventoryEvents.name), scoped(config.STACK_ID, TOPICS.paymentEvents.name)],
     handler: (envelope, context) => saga.handle(envelope, context),
+    batchHandler: (items) => saga.handleBatch(items),
     logger,
   });
   const timeouts = new SagaTimeouts(pool, orders, logger);

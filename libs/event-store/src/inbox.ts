@@ -46,3 +46,21 @@ export async function recordInInbox(client: pg.PoolClient, consumer: string, mes
   });
   return recorded.rowCount === 1;
 }
+
+/**
+ * The inbox step for a batch of messages handled in one transaction: records
+ * every id not seen before and returns those (a duplicate, also one repeated
+ * inside the batch, is recorded once and handled once).
+ */
+export async function recordManyInInbox(
+  client: pg.PoolClient,
+  consumer: string,
+  messageIds: readonly string[],
+): Promise<Set<string>> {
+  const recorded = await client.query<{ message_id: string }>({
+    name: 'inbox-record-many',
+    text: 'insert into inbox (consumer, message_id) select $1, unnest($2::text[]) on conflict do nothing returning message_id',
+    values: [consumer, [...messageIds]],
+  });
+  return new Set(recorded.rows.map((row) => row.message_id));
+}

@@ -3,7 +3,13 @@ import type { Admin, Kafka, Message } from 'kafkajs';
 import { createEnvelope, OrderConfirmed, type ReceivedEnvelope } from '@shop/contracts';
 import { createLogger } from '@shop/observability';
 import { kafkaBrokers, uniqueName, waitFor } from '@shop/testing';
-import { createConsumer, type ConsumerOptions, type MessageConsumer, type MessageContext } from './consumer';
+import {
+  type BatchItem,
+  createConsumer,
+  type ConsumerOptions,
+  type MessageConsumer,
+  type MessageContext,
+} from './consumer';
 import { deadLetterTopic } from './dead-letter';
 import { inspectDlq } from './dlq';
 import { PermanentError, TransientError } from './errors';
@@ -327,5 +333,65 @@ describe('createConsumer (real broker)', () => {
     release();
     await waitFor('a lag of 0', async () => (await lag()) === 0, { timeoutMs: 20_000 });
     expect(await committed()).toBe(5);
+  });
+
+  describe('with a batch handler', () => {
+    it('hands a backlog over in batches, in partition order, and commits past it', async () => {
+      const messages = Array.from({ length: 40 }, () => orderConfirmed());
+      const ids = messages.map((message) => (JSON.parse(message.value) as { id: string }).id);
+      // Produced before the consumer starts: one fetch brings the whole backlog.
+      await produce(messages);
+      const batches: string[][] = [];
+      const single: string[] = [];
+      await start(
+        async (envelope) => {
+          single.push(envelope.id);
+        },
+        {
+          batchHandler: async (items: readonly BatchItem[]) => {
+            batches.push(items.map((item) => item.envelope.id));
+          },
+          maxBatchSize: 16,
+        },
+      );
+      await waitFor('the commit past the backlog', async () => (await committed()) === 40 || undefined, {
+        timeoutMs: 20_000,
+      });
+      expect([...batches.flat(), ...single].sort()).toEqual([...ids].sort());
+      // In order, and mostly together: no batch above the limit, and far fewer calls than messages.
+      expect(batches.flat()).toEqual(ids.filter((id) => !single.includes(id)));
+      expect(Math.max(...batches.map((batch) => batch.length))).toBeLessThanOrEqual(16);
+      expect(batches.length + single.length).toBeLessThan(10);
+    });
+
+    it('handles a failed batch one by one: the poison message is dead-lettered, its neighbours are handled once', async () => {
+      const messages = Array.from({ length: 6 }, () => orderConfirmed());
+      const ids = messages.map((message) => (JSON.parse(message.value) as { id: string }).id);
+      const poison = ids[3];
+      await produce(messages);
+      const handled: string[] = [];
+      let batchCalls = 0;
+      await start(
+        async (envelope) => {
+          if (envelope.id === poison) throw new PermanentError('poison');
+          handled.push(envelope.id);
+        },
+        {
+          batchHandler: async (items: readonly BatchItem[]) => {
+            batchCalls++;
+            // All or nothing: a batch with the poison message fails before it changes anything.
+            if (items.some((item) => item.envelope.id === poison)) throw new PermanentError('poison in the batch');
+            handled.push(...items.map((item) => item.envelope.id));
+          },
+        },
+      );
+      await waitFor(
+        'the commit past all six and one dead letter',
+        async () => ((await committed()) === 6 && (await dlqSize()) === 1) || undefined,
+        { timeoutMs: 20_000 },
+      );
+      expect(batchCalls).toBeGreaterThanOrEqual(1);
+      expect(handled.sort()).toEqual(ids.filter((id) => id !== poison).sort());
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { context as otelContext, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Consumer, EachMessagePayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, EachMessagePayload, Kafka, KafkaMessage } from 'kafkajs';
 import { InvalidMessageError, readEnvelope, type ReceivedEnvelope } from '@shop/contracts';
 import type { ReadinessCheck } from '@shop/health';
 import type { Logger } from '@shop/observability';
@@ -25,12 +25,38 @@ export interface MessageContext {
 /** Resolves once the message's effects are committed (its transaction, inbox row included). */
 export type MessageHandler = (envelope: ReceivedEnvelope, context: MessageContext) => Promise<void>;
 
+/** One message of a batch: its envelope, where it came from, and a way to run work under its trace. */
+export interface BatchItem {
+  readonly envelope: ReceivedEnvelope;
+  readonly context: MessageContext;
+  /** Runs `work` inside this message's consumer span, so what it writes (outbox rows, logs) continues its trace. */
+  traced<T>(work: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * Handles consecutive messages of one partition together, all or nothing
+ * (typically in one transaction, with one inbox statement), in their order.
+ * When it throws, nothing of it may remain, and the consumer handles the
+ * same messages one by one through `handler`, so a poison message is
+ * retried or dead-lettered alone and its neighbours are not held back.
+ */
+export type BatchHandler = (items: readonly BatchItem[]) => Promise<void>;
+
 export interface ConsumerOptions {
   readonly kafka: Kafka;
   readonly groupId: string;
   readonly topics: readonly string[];
   readonly handler: MessageHandler;
   readonly logger: Logger;
+  /**
+   * Optional: several messages at a time (see BatchHandler). A backlog then
+   * costs one transaction per batch instead of one per message, so a
+   * consumer that falls behind catches up faster. `handler` still handles
+   * the messages of a batch that failed, one by one.
+   */
+  readonly batchHandler?: BatchHandler;
+  /** The most messages given to batchHandler at once. Default 50. */
+  readonly maxBatchSize?: number;
   readonly retry?: Partial<RetryPolicy>;
   /** How many partitions are handled at the same time; one partition is always handled in order. Default 3. */
   readonly partitionsConsumedConcurrently?: number;
@@ -191,7 +217,8 @@ export function createConsumer(options: ConsumerOptions): MessageConsumer {
     resumeTimers.add(timer);
   }
 
-  async function handle(topic: string, partition: number, message: KafkaMessage): Promise<void> {
+  /** Handles one message: true once it is done with (handled or dead-lettered), false when its partition waits to retry it. */
+  async function handle(topic: string, partition: number, message: KafkaMessage): Promise<boolean> {
     const position = `${topic}|${partition}`;
     const previous = failures.get(position);
     const attempt = previous?.offset === message.offset ? previous.attempts + 1 : 1;
@@ -203,18 +230,10 @@ export function createConsumer(options: ConsumerOptions): MessageConsumer {
       // Not JSON, not an envelope, unknown type, invalid payload: no retry can fix it.
       if (!(error instanceof InvalidMessageError)) throw error;
       await deadLetter(topic, partition, message, error.reason, error, attempt);
-      return;
+      return true;
     }
 
-    const context: MessageContext = {
-      topic,
-      partition,
-      offset: message.offset,
-      key: message.key?.toString('utf8'),
-      headers: decodeHeaders(message.headers),
-      timestamp: message.timestamp,
-      attempt,
-    };
+    const context = contextOf(topic, partition, message, attempt);
     try {
       await withinMessageTrace(envelope, topic, () => handler(envelope, context));
     } catch (error) {
@@ -223,7 +242,7 @@ export function createConsumer(options: ConsumerOptions): MessageConsumer {
         failures.delete(position);
         const reason = verdict.kind === 'permanent' ? verdict.reason : 'retries-exhausted';
         await deadLetter(topic, partition, message, reason, error, attempt);
-        return;
+        return true;
       }
       failures.set(position, { offset: message.offset, attempts: attempt });
       const delayMs = backoffDelay(attempt, retry);
@@ -244,11 +263,12 @@ export function createConsumer(options: ConsumerOptions): MessageConsumer {
           : 'handler failed; retrying',
       );
       retryLater(topic, partition, message.offset, delayMs);
-      return;
+      return false;
     }
     failures.delete(position);
     await commit(topic, partition, message.offset);
     messagesHandled.inc({ group: groupId, topic });
+    return true;
   }
 
   async function eachMessage({ topic, partition, message }: EachMessagePayload): Promise<void> {
@@ -257,6 +277,94 @@ export function createConsumer(options: ConsumerOptions): MessageConsumer {
     inFlight++;
     try {
       await handle(topic, partition, message);
+    } finally {
+      inFlight--;
+      if (inFlight === 0) for (const resolve of drained.splice(0)) resolve();
+    }
+  }
+
+  function contextOf(topic: string, partition: number, message: KafkaMessage, attempt: number): MessageContext {
+    return {
+      topic,
+      partition,
+      offset: message.offset,
+      key: message.key?.toString('utf8'),
+      headers: decodeHeaders(message.headers),
+      timestamp: message.timestamp,
+      attempt,
+    };
+  }
+
+  /**
+   * Batch mode: consecutive valid messages of the partition go to
+   * batchHandler together (at most maxBatchSize); a message being retried,
+   * one that is not a valid envelope, and every message of a batch that
+   * failed go through handle() one by one, with its retries and dead
+   * letters. Stops at the first message that waits for a retry: the rest of
+   * the fetched batch is fetched again after it.
+   */
+  async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    const batchHandler = options.batchHandler;
+    if (!batchHandler) throw new Error('eachBatch without a batchHandler');
+    const maxBatchSize = options.maxBatchSize ?? 50;
+    const go = () => state === 'running' && isRunning() && !isStale();
+    let pending: Array<{ message: KafkaMessage; envelope: ReceivedEnvelope }> = [];
+    const oneByOne = async (messages: readonly KafkaMessage[]): Promise<boolean> => {
+      for (const message of messages) {
+        if (!go()) return false;
+        if (!(await handle(topic, partition, message))) return false;
+        resolveOffset(message.offset);
+      }
+      return true;
+    };
+    const flush = async (): Promise<boolean> => {
+      const chunk = pending;
+      pending = [];
+      if (chunk.length <= 1) return oneByOne(chunk.map((item) => item.message));
+      try {
+        await batchHandler(
+          chunk.map(({ message, envelope }) => ({
+            envelope,
+            context: contextOf(topic, partition, message, 1),
+            traced: <T>(work: () => Promise<T>) => withinMessageTrace(envelope, topic, work),
+          })),
+        );
+      } catch (error) {
+        messagesRetried.inc({ group: groupId, topic, kind: 'batch' });
+        log.warn(
+          { err: error, topic, partition, from: chunk[0]?.message.offset, messages: chunk.length },
+          'batch failed; handling its messages one by one',
+        );
+        return oneByOne(chunk.map((item) => item.message));
+      }
+      for (const { message } of chunk) resolveOffset(message.offset);
+      const last = chunk.at(-1)?.message.offset;
+      if (last !== undefined) await commit(topic, partition, last);
+      messagesHandled.inc({ group: groupId, topic }, chunk.length);
+      await heartbeat();
+      return true;
+    };
+    inFlight++;
+    try {
+      for (const message of batch.messages) {
+        if (!go()) return;
+        // A message that failed before is retried alone (its attempt count is the consumer's).
+        const retrying = failures.get(`${topic}|${partition}`)?.offset === message.offset;
+        let envelope: ReceivedEnvelope | undefined;
+        try {
+          envelope = retrying ? undefined : readEnvelope(message);
+        } catch (error) {
+          if (!(error instanceof InvalidMessageError)) throw error;
+        }
+        if (!envelope) {
+          if (!(await flush()) || !(await oneByOne([message]))) return;
+          continue;
+        }
+        pending.push({ message, envelope });
+        if (pending.length >= maxBatchSize && !(await flush())) return;
+      }
+      await flush();
     } finally {
       inFlight--;
       if (inFlight === 0) for (const resolve of drained.splice(0)) resolve();
@@ -307,7 +415,7 @@ export function createConsumer(options: ConsumerOptions): MessageConsumer {
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
-      eachMessage,
+      ...(options.batchHandler ? { eachBatch, eachBatchAutoResolve: false } : { eachMessage }),
     });
     lagTimer = setInterval(() => {
       refreshLag().catch((error: unknown) => log.warn({ err: error }, 'could not refresh consumer lag'));

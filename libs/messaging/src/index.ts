@@ -3,6 +3,8 @@ export { ensureTopics, topicSpec, type TopicSpec } from './topics';
 export { createProducer, type MessageProducer, type TopicMessages } from './producer';
 export {
   createConsumer,
+  type BatchHandler,
+  type BatchItem,
   type ConsumerOptions,
   type MessageConsumer,
   type MessageContext,

@@ -7,8 +7,9 @@ import {
   StockReservationFailed,
   StockReserved,
 } from '@shop/contracts';
-import type { OutboxMessage } from '@shop/event-store';
-import { type MessageContext, outboxMessage, PermanentError } from '@shop/messaging';
+import { lockStreams, type OutboxMessage, recordManyInInbox } from '@shop/event-store';
+import { type BatchItem, type MessageContext, outboxMessage, PermanentError } from '@shop/messaging';
+import { streamOfSku } from '../stock/products.projection';
 import type { ProductRow, SkuCommand, StockOutcome, StockStore } from '../stock/stock.store';
 
 export const INBOX_CONSUMER = 'inventory-commands';
@@ -27,21 +28,81 @@ export class ReservationHandler {
   ) {}
 
   async handle(envelope: ReceivedEnvelope, _context: MessageContext): Promise<void> {
-    const meta = { correlationId: envelope.correlationId, causationId: envelope.id };
     const inbox = { consumer: INBOX_CONSUMER, messageId: envelope.id };
+    const plan = await this.plan(envelope, this.pool);
+    if (!plan) return;
+    await this.stock.execute(plan.commands, { inbox, outbox: plan.outbox });
+  }
+
+  /**
+   * Consecutive commands of one partition in one transaction: one inbox
+   * statement, the locks of every SKU they are known to touch taken at once
+   * (sorted, so two batches cannot deadlock), then each command in order,
+   * under its own trace, reading what the ones before it wrote. Any failure
+   * rolls it all back, and the consumer handles the messages one by one.
+   */
+  async handleBatch(items: readonly BatchItem[]): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      const fresh = await recordManyInInbox(
+        client,
+        INBOX_CONSUMER,
+        items.map((item) => item.envelope.id),
+      );
+      // Handled before, or twice in this batch: the first one counts.
+      const work = items.filter((item) => isStockCommand(item.envelope) && fresh.delete(item.envelope.id));
+      const orders = work.map((item) => (item.envelope.payload as { orderId: string }).orderId);
+      const held = await client.query<{ sku: string }>({
+        name: 'reservations-skus-of-orders',
+        text: 'select distinct sku from reservations where order_id = any($1)',
+        values: [orders],
+      });
+      const skus = new Set([
+        ...held.rows.map((row) => row.sku),
+        ...work
+          .flatMap(({ envelope }) => (envelope.type === 'ReserveStock' ? envelope.payload.items : []))
+          .map((item) => item.sku),
+      ]);
+      await lockStreams(client, [...skus].map(streamOfSku));
+      for (const { envelope, traced } of work) {
+        await traced(async () => {
+          const plan = await this.plan(envelope, client);
+          if (!plan) return;
+          const inbox = { consumer: INBOX_CONSUMER, messageId: envelope.id };
+          await this.stock.executeIn(client, plan.commands, { inbox, outbox: plan.outbox }, skus);
+        });
+      }
+      await client.query('commit');
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** The stock commands a saga command means, and its replies; read through `db` (the batch's transaction, or the pool). */
+  private async plan(
+    envelope: ReceivedEnvelope,
+    db: pg.Pool | pg.PoolClient,
+  ): Promise<
+    | {
+        commands: SkuCommand[];
+        outbox: (outcome: StockOutcome, products: ReadonlyMap<string, ProductRow>) => OutboxMessage[];
+      }
+    | undefined
+  > {
+    const meta = { correlationId: envelope.correlationId, causationId: envelope.id };
     const facts = (products: ReadonlyMap<string, ProductRow>): OutboxMessage[] =>
       [...products.values()].map((product) => outboxMessage(this.stackId, StockLevelChanged, product, meta));
 
     switch (envelope.type) {
       case 'ReserveStock': {
         const { orderId, items } = envelope.payload;
-        const commands: SkuCommand[] = items.map(({ sku, quantity }) => ({
-          sku,
-          command: { kind: 'Reserve', orderId, quantity },
-        }));
-        await this.stock.execute(commands, {
-          inbox,
-          outbox: (outcome: StockOutcome, products) => [
+        return {
+          commands: items.map(({ sku, quantity }) => ({ sku, command: { kind: 'Reserve', orderId, quantity } })),
+          outbox: (outcome, products) => [
             outcome.ok
               ? outboxMessage(this.stackId, StockReserved, { orderId, items }, meta)
               : outboxMessage(
@@ -56,19 +117,17 @@ export class ReservationHandler {
                 ),
             ...(outcome.ok ? facts(products) : []),
           ],
-        });
-        return;
+        };
       }
       case 'ReleaseStock': {
         const { orderId } = envelope.payload;
-        const held = await this.held(orderId, ['reserved', 'committed']);
+        const held = await this.held(db, orderId, ['reserved', 'committed']);
         // Gives back whatever the order holds: a reservation (compensation) or sold units (cancellation).
-        const commands = held.flatMap(({ sku }): SkuCommand[] => [
-          { sku, command: { kind: 'Release', orderId } },
-          { sku, command: { kind: 'Return', orderId } },
-        ]);
-        await this.stock.execute(commands, {
-          inbox,
+        return {
+          commands: held.flatMap(({ sku }): SkuCommand[] => [
+            { sku, command: { kind: 'Release', orderId } },
+            { sku, command: { kind: 'Return', orderId } },
+          ]),
           outbox: (_outcome, products) => [
             outboxMessage(
               this.stackId,
@@ -78,41 +137,44 @@ export class ReservationHandler {
             ),
             ...facts(products),
           ],
-        });
-        return;
+        };
       }
       case 'CommitStock': {
         const { orderId } = envelope.payload;
-        const held = await this.held(orderId, ['reserved', 'committed']);
+        const held = await this.held(db, orderId, ['reserved', 'committed']);
         if (held.length === 0) throw new PermanentError(`CommitStock for order ${orderId}, which holds no stock`);
-        await this.stock.execute(
-          held.map(({ sku }) => ({ sku, command: { kind: 'Commit', orderId } })),
-          {
-            inbox,
-            outbox: () => [
-              outboxMessage(
-                this.stackId,
-                StockCommitted,
-                { orderId, items: held.map(({ sku, quantity }) => ({ sku, quantity })) },
-                meta,
-              ),
-            ],
-          },
-        );
-        return;
+        return {
+          commands: held.map(({ sku }) => ({ sku, command: { kind: 'Commit', orderId } })),
+          outbox: () => [
+            outboxMessage(
+              this.stackId,
+              StockCommitted,
+              { orderId, items: held.map(({ sku, quantity }) => ({ sku, quantity })) },
+              meta,
+            ),
+          ],
+        };
       }
       default:
         // Other messages on the topic are not ours to act on.
-        return;
+        return undefined;
     }
   }
 
-  private async held(orderId: string, states: readonly string[]): Promise<Array<{ sku: string; quantity: number }>> {
-    const result = await this.pool.query<{ sku: string; quantity: number }>({
+  private async held(
+    db: pg.Pool | pg.PoolClient,
+    orderId: string,
+    states: readonly string[],
+  ): Promise<Array<{ sku: string; quantity: number }>> {
+    const result = await db.query<{ sku: string; quantity: number }>({
       name: 'reservations-held',
       text: 'select sku, quantity from reservations where order_id = $1 and state = any($2) order by sku',
       values: [orderId, states],
     });
     return result.rows;
   }
+}
+
+function isStockCommand(envelope: ReceivedEnvelope): boolean {
+  return envelope.type === 'ReserveStock' || envelope.type === 'ReleaseStock' || envelope.type === 'CommitStock';
 }

@@ -1,5 +1,12 @@
 import type pg from 'pg';
-import { type EventStore, loadSnapshot, type OutboxMessage, recordInInbox, saveSnapshot } from '@shop/event-store';
+import {
+  type EventStore,
+  loadSnapshot,
+  lockStreams,
+  type OutboxMessage,
+  recordInInbox,
+  saveSnapshot,
+} from '@shop/event-store';
 import { stockDecider, type StockState } from './stock.decider';
 import { type StockCommand, type StockEvent, StockRefused, type StockRefusal } from './stock.events';
 import { applyToProducts, streamOfSku } from './products.projection';
@@ -87,45 +94,7 @@ export class StockStore {
         await client.query('rollback');
         return 'duplicate';
       }
-      for (const sku of [...new Set(commands.map((command) => command.sku))].sort()) {
-        await client.query({
-          name: 'sku-lock',
-          text: 'select pg_advisory_xact_lock(hashtextextended($1, 0))',
-          values: [streamOfSku(sku)],
-        });
-      }
-      const { outcome, versions, states } = await this.decide(commands, client);
-      if (outcome.ok) {
-        const bySku = new Map<string, StockEvent[]>();
-        for (const { sku, event } of outcome.events) bySku.set(sku, [...(bySku.get(sku) ?? []), event]);
-        await this.store.appendToStreams(
-          [...bySku].map(([sku, events]) => {
-            const version = versions.get(sku) ?? 0;
-            // Events caused by a message name it, so an auditor can tell a message applied twice (invariant 4).
-            const metadata = options.inbox ? { causationId: options.inbox.messageId } : undefined;
-            return {
-              streamId: streamOfSku(sku),
-              expected: version === 0 ? ('no_stream' as const) : version,
-              events: metadata ? events.map((event) => ({ ...event, metadata })) : events,
-            };
-          }),
-          { client },
-        );
-        for (const { sku, event } of outcome.events) await applyToProducts(client, sku, event);
-        // A snapshot every `snapshotEvery` events keeps a busy SKU's load short (state = snapshot + tail).
-        for (const [sku, events] of bySku) {
-          const before = versions.get(sku) ?? 0;
-          const after = before + events.length;
-          const state = states.get(sku);
-          if (state && Math.floor(after / this.snapshotEvery) > Math.floor(before / this.snapshotEvery)) {
-            await saveSnapshot(client, streamOfSku(sku), after, { ...state, committed: {} });
-          }
-        }
-      }
-      if (options.outbox) {
-        const products = await this.products(client, [...new Set(commands.map((command) => command.sku))]);
-        await this.store.writeOutbox(client, options.outbox(outcome, products));
-      }
+      const outcome = await this.executeIn(client, commands, options, new Set());
       await client.query('commit');
       return outcome;
     } catch (error) {
@@ -134,6 +103,55 @@ export class StockStore {
     } finally {
       client.release();
     }
+  }
+
+  /**
+   * The same decision in the caller's transaction (its inbox step done by the
+   * caller). `locked` holds the SKUs whose locks the transaction already has
+   * (lockStreams); the others are locked here, in sorted order, and added.
+   */
+  async executeIn(
+    client: pg.PoolClient,
+    commands: readonly SkuCommand[],
+    options: Pick<ExecuteOptions, 'outbox' | 'inbox'>,
+    locked: Set<string>,
+  ): Promise<StockOutcome> {
+    const toLock = [...new Set(commands.map((command) => command.sku))].filter((sku) => !locked.has(sku));
+    await lockStreams(client, toLock.map(streamOfSku));
+    for (const sku of toLock) locked.add(sku);
+    const { outcome, versions, states } = await this.decide(commands, client);
+    if (outcome.ok) {
+      const bySku = new Map<string, StockEvent[]>();
+      for (const { sku, event } of outcome.events) bySku.set(sku, [...(bySku.get(sku) ?? []), event]);
+      await this.store.appendToStreams(
+        [...bySku].map(([sku, events]) => {
+          const version = versions.get(sku) ?? 0;
+          // Events caused by a message name it, so an auditor can tell a message applied twice (invariant 4).
+          const metadata = options.inbox ? { causationId: options.inbox.messageId } : undefined;
+          return {
+            streamId: streamOfSku(sku),
+            expected: version === 0 ? ('no_stream' as const) : version,
+            events: metadata ? events.map((event) => ({ ...event, metadata })) : events,
+          };
+        }),
+        { client },
+      );
+      for (const { sku, event } of outcome.events) await applyToProducts(client, sku, event);
+      // A snapshot every `snapshotEvery` events keeps a busy SKU's load short (state = snapshot + tail).
+      for (const [sku, events] of bySku) {
+        const before = versions.get(sku) ?? 0;
+        const after = before + events.length;
+        const state = states.get(sku);
+        if (state && Math.floor(after / this.snapshotEvery) > Math.floor(before / this.snapshotEvery)) {
+          await saveSnapshot(client, streamOfSku(sku), after, { ...state, committed: {} });
+        }
+      }
+    }
+    if (options.outbox) {
+      const products = await this.products(client, [...new Set(commands.map((command) => command.sku))]);
+      await this.store.writeOutbox(client, options.outbox(outcome, products));
+    }
+    return outcome;
   }
 
   private async products(client: pg.PoolClient, skus: readonly string[]): Promise<Map<string, ProductRow>> {

@@ -53,19 +53,32 @@ export class OrderStore {
     return { state, version: events.at(-1)?.streamVersion ?? 0 };
   }
 
-  /** In the caller's transaction (`client`), or its own; with `inbox`, a duplicate message changes nothing. */
+  /**
+   * In the caller's transaction (`client`), or its own; with `inbox`, a
+   * duplicate message changes nothing. The saga metrics count the outcome
+   * once it is committed: in its own transaction here, in the caller's by
+   * the caller (recordSagaOutcome after its commit).
+   */
   async execute(
     orderId: string,
     command: OrderCommand,
     meta: MessageMeta,
-    options: { client?: pg.PoolClient; inbox?: { consumer: string; messageId: string } } = {},
+    options: {
+      client?: pg.PoolClient;
+      inbox?: { consumer: string; messageId: string };
+      /** The caller's transaction holds the order's lock already (lockStreams). */
+      locked?: boolean;
+    } = {},
   ): Promise<Decided | 'duplicate'> {
-    if (options.client) return this.executeIn(options.client, orderId, command, meta, options.inbox);
+    if (options.client) {
+      return this.executeIn(options.client, orderId, command, meta, options.inbox, options.locked ?? false);
+    }
     const client = await this.pool.connect();
     try {
       await client.query('begin');
-      const result = await this.executeIn(client, orderId, command, meta, options.inbox);
+      const result = await this.executeIn(client, orderId, command, meta, options.inbox, false);
       await client.query(result === 'duplicate' ? 'rollback' : 'commit');
+      if (result !== 'duplicate') recordSagaOutcome(result.before, result.after);
       return result;
     } catch (error) {
       await client.query('rollback').catch(() => undefined);
@@ -81,13 +94,16 @@ export class OrderStore {
     command: OrderCommand,
     meta: MessageMeta,
     inbox: { consumer: string; messageId: string } | undefined,
+    locked: boolean,
   ): Promise<Decided | 'duplicate'> {
     if (inbox && !(await recordInInbox(client, inbox.consumer, inbox.messageId))) return 'duplicate';
-    await client.query({
-      name: 'order-lock',
-      text: 'select pg_advisory_xact_lock(hashtextextended($1, 0))',
-      values: [streamOfOrder(orderId)],
-    });
+    if (!locked) {
+      await client.query({
+        name: 'order-lock',
+        text: 'select pg_advisory_xact_lock(hashtextextended($1, 0))',
+        values: [streamOfOrder(orderId)],
+      });
+    }
     const { state: before, version } = await this.load(orderId, client);
     const events = orderDecider.decide(command, before);
     const after = events.reduce(orderDecider.evolve, before);
@@ -103,7 +119,6 @@ export class OrderStore {
       ],
     });
     await this.project(client, after);
-    recordSagaOutcome(before, after);
     return { before, after, events };
   }
 

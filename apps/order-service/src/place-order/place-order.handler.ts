@@ -2,6 +2,7 @@ import { ConflictException, BadRequestException } from '@nestjs/common';
 import type pg from 'pg';
 import { problem } from '@shop/health';
 import type { OrderStore } from '../order/order.store';
+import { recordSagaOutcome } from '../order/saga.metrics';
 import { bodyHash, newOrderId, type PlaceOrderBody } from './place-order.dto';
 
 export interface PlaceOrderResult {
@@ -61,7 +62,7 @@ export class PlaceOrderHandler {
         priceCents: bySku.get(sku)?.price_cents ?? 0,
       }));
       const currency = prices.rows[0]?.currency ?? 'EUR';
-      await this.orders.execute(
+      const placed = await this.orders.execute(
         orderId,
         {
           kind: 'PlaceOrder',
@@ -77,6 +78,7 @@ export class PlaceOrderHandler {
         { client },
       );
       await client.query('commit');
+      if (placed !== 'duplicate') recordSagaOutcome(placed.before, placed.after);
       return { orderId, status: 'PENDING', created: true };
     } catch (error) {
       await client.query('rollback').catch(() => undefined);

@@ -1,11 +1,12 @@
 import type pg from 'pg';
 import type { ReceivedEnvelope } from '@shop/contracts';
-import { handleOnce } from '@shop/event-store';
-import { type MessageContext, PermanentError } from '@shop/messaging';
-import { upsertCatalog } from '../catalog/catalog.projection';
+import { handleOnce, lockStreams, recordManyInInbox } from '@shop/event-store';
+import { type BatchItem, type MessageContext, PermanentError } from '@shop/messaging';
+import { type CatalogProduct, upsertCatalog } from '../catalog/catalog.projection';
 import type { OrderCommand } from '../order/order.events';
 import { OrderRefused } from '../order/order.events';
-import type { OrderStore } from '../order/order.store';
+import { recordSagaOutcome } from '../order/saga.metrics';
+import { type Decided, type OrderStore, streamOfOrder } from '../order/order.store';
 
 export const INBOX_CONSUMER = 'order-saga';
 
@@ -23,52 +24,121 @@ export class SagaProcessManager {
   ) {}
 
   async handle(envelope: ReceivedEnvelope, _context: MessageContext): Promise<void> {
-    const now = new Date().toISOString();
-    const meta = { correlationId: envelope.correlationId, causationId: envelope.id };
-    const inbox = { consumer: INBOX_CONSUMER, messageId: envelope.id };
-    let orderId: string;
-    let command: OrderCommand;
-    switch (envelope.type) {
-      case 'ProductAdded':
-      case 'ProductPriceChanged': {
-        const product = envelope.payload;
-        await handleOnce(this.pool, INBOX_CONSUMER, envelope.id, (client) => upsertCatalog(client, product));
-        return;
-      }
-      case 'StockReserved':
-        ({ orderId } = envelope.payload);
-        command = { kind: 'RecordStockReserved', now };
-        break;
-      case 'StockReservationFailed':
-        ({ orderId } = envelope.payload);
-        command = { kind: 'RecordStockReservationFailed', reason: envelope.payload.reason, now };
-        break;
-      case 'StockReleased':
-        ({ orderId } = envelope.payload);
-        command = { kind: 'RecordStockReleased', now };
-        break;
-      case 'PaymentCaptured':
-        ({ orderId } = envelope.payload);
-        command = { kind: 'RecordPaymentCaptured', amountCents: envelope.payload.amountCents, now };
-        break;
-      case 'PaymentDeclined':
-        ({ orderId } = envelope.payload);
-        command = { kind: 'RecordPaymentDeclined', reason: envelope.payload.reason, now };
-        break;
-      case 'PaymentRefunded':
-        ({ orderId } = envelope.payload);
-        command = { kind: 'RecordPaymentRefunded', amountCents: envelope.payload.amountCents, now };
-        break;
-      default:
-        return;
+    const step = sagaStep(envelope);
+    if (step === 'ignore') return;
+    if (step === 'catalog') {
+      const product = envelope.payload as CatalogProduct;
+      await handleOnce(this.pool, INBOX_CONSUMER, envelope.id, (client) => upsertCatalog(client, product));
+      return;
     }
+    const meta = { correlationId: envelope.correlationId, causationId: envelope.id };
+    await this.run(envelope, step, () =>
+      this.orders.execute(step.orderId, step.command, meta, {
+        inbox: { consumer: INBOX_CONSUMER, messageId: envelope.id },
+      }),
+    );
+  }
+
+  /**
+   * Consecutive messages of one partition in one transaction: one inbox
+   * statement for all, every order they touch locked at once (sorted, so a
+   * batch of inventory.events and one of payment.events cannot deadlock),
+   * then each message in order, under its own trace. Any failure rolls it
+   * all back, and the consumer handles the messages one by one.
+   */
+  async handleBatch(items: readonly BatchItem[]): Promise<void> {
+    const client = await this.pool.connect();
     try {
-      await this.orders.execute(orderId, command, meta, { inbox });
+      await client.query('begin');
+      const fresh = await recordManyInInbox(
+        client,
+        INBOX_CONSUMER,
+        items.map((item) => item.envelope.id),
+      );
+      const work = items.flatMap((item) => {
+        const step = sagaStep(item.envelope);
+        // Handled before, or twice in this batch: the first one counts.
+        if (step === 'ignore' || !fresh.delete(item.envelope.id)) return [];
+        return [{ item, step }];
+      });
+      await lockStreams(
+        client,
+        work.flatMap(({ step }) => (step === 'catalog' ? [] : [streamOfOrder(step.orderId)])),
+      );
+      const decided: Decided[] = [];
+      for (const { item, step } of work) {
+        const { envelope } = item;
+        if (step === 'catalog') {
+          await upsertCatalog(client, envelope.payload as CatalogProduct);
+          continue;
+        }
+        const meta = { correlationId: envelope.correlationId, causationId: envelope.id };
+        const result = await item.traced(() =>
+          this.run(envelope, step, () =>
+            this.orders.execute(step.orderId, step.command, meta, { client, locked: true }),
+          ),
+        );
+        if (result !== 'duplicate') decided.push(result);
+      }
+      await client.query('commit');
+      for (const { before, after } of decided) recordSagaOutcome(before, after);
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async run<T>(envelope: ReceivedEnvelope, step: OrderStep, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
     } catch (error) {
       if (error instanceof OrderRefused && error.reason === 'UNKNOWN_ORDER') {
-        throw new PermanentError(`${envelope.type} for unknown order ${orderId}`);
+        throw new PermanentError(`${envelope.type} for unknown order ${step.orderId}`);
       }
       throw error;
     }
+  }
+}
+
+interface OrderStep {
+  readonly orderId: string;
+  readonly command: OrderCommand;
+}
+
+/** What a message means to the saga: a command on an order, a catalog change, or nothing. */
+function sagaStep(envelope: ReceivedEnvelope): OrderStep | 'catalog' | 'ignore' {
+  const now = new Date().toISOString();
+  switch (envelope.type) {
+    case 'ProductAdded':
+    case 'ProductPriceChanged':
+      return 'catalog';
+    case 'StockReserved':
+      return { orderId: envelope.payload.orderId, command: { kind: 'RecordStockReserved', now } };
+    case 'StockReservationFailed':
+      return {
+        orderId: envelope.payload.orderId,
+        command: { kind: 'RecordStockReservationFailed', reason: envelope.payload.reason, now },
+      };
+    case 'StockReleased':
+      return { orderId: envelope.payload.orderId, command: { kind: 'RecordStockReleased', now } };
+    case 'PaymentCaptured':
+      return {
+        orderId: envelope.payload.orderId,
+        command: { kind: 'RecordPaymentCaptured', amountCents: envelope.payload.amountCents, now },
+      };
+    case 'PaymentDeclined':
+      return {
+        orderId: envelope.payload.orderId,
+        command: { kind: 'RecordPaymentDeclined', reason: envelope.payload.reason, now },
+      };
+    case 'PaymentRefunded':
+      return {
+        orderId: envelope.payload.orderId,
+        command: { kind: 'RecordPaymentRefunded', amountCents: envelope.payload.amountCents, now },
+      };
+    default:
+      return 'ignore';
   }
 }

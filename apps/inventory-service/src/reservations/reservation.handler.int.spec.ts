@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CommitStock,
+  createEnvelope,
+  type OutgoingMessage,
+  readEnvelope,
+  ReleaseStock,
+  ReserveStock,
+} from '@shop/contracts';
+import { EventStore, EVENT_STORE_MIGRATIONS, migrate } from '@shop/event-store';
+import type { BatchItem } from '@shop/messaging';
+import { createTestDatabase, type TestDatabase } from '@shop/testing';
+import { PRODUCTS_MIGRATIONS } from '../stock/products.projection';
+import { StockStore } from '../stock/stock.store';
+import { ReservationHandler } from './reservation.handler';
+
+/** The saga commands handled in a batch (one transaction), against a real database. */
+describe('ReservationHandler.handleBatch (real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let stock: StockStore;
+  let handler: ReservationHandler;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('reservations', { max: 4 });
+    await migrate(db.pool, [...EVENT_STORE_MIGRATIONS, ...PRODUCTS_MIGRATIONS]);
+    stock = new StockStore(db.pool, new EventStore(db.pool));
+    handler = new ReservationHandler(db.pool, stock, 'int');
+  });
+
+  afterAll(() => db.drop());
+
+  async function product(sku: string, units: number): Promise<void> {
+    await stock.execute([
+      { sku, command: { kind: 'AddProduct', sku, name: sku, priceCents: 100, currency: 'EUR' } },
+      { sku, command: { kind: 'ReceiveStock', quantity: units } },
+    ]);
+  }
+
+  function item(message: OutgoingMessage): BatchItem {
+    return {
+      envelope: readEnvelope(message),
+      context: { topic: 't', partition: 0, offset: '0', key: undefined, headers: {}, timestamp: '0', attempt: 1 },
+      traced: (work) => work(),
+    };
+  }
+
+  const meta = { correlationId: 'int', causationId: 'int' };
+  const available = async (sku: string) =>
+    (await db.pool.query<{ available: number }>('select available from products where sku = $1', [sku])).rows[0]
+      ?.available;
+  const replies = async (orderId: string) =>
+    (
+      await db.pool.query<{ type: string }>(
+        "select value::json->>'type' as type from outbox where key = $1 order by id",
+        [orderId],
+      )
+    ).rows.map((row) => row.type);
+
+  it('sees its own writes: a reservation and its release in one batch give the units back; a repeated message counts once', async () => {
+    const sku = `BATCH-${randomUUID().slice(0, 8)}`;
+    await product(sku, 10);
+    const first = randomUUID();
+    const second = randomUUID();
+    const reserveSecond = createEnvelope(ReserveStock, { orderId: second, items: [{ sku, quantity: 1 }] }, meta);
+    await handler.handleBatch([
+      item(createEnvelope(ReserveStock, { orderId: first, items: [{ sku, quantity: 2 }] }, meta)),
+      item(createEnvelope(ReleaseStock, { orderId: first }, meta)),
+      item(reserveSecond),
+      item(reserveSecond),
+    ]);
+    expect(await available(sku)).toBe(9);
+    expect(await replies(first)).toEqual(['StockReserved', 'StockReleased']);
+    expect(await replies(second)).toEqual(['StockReserved']);
+    // Delivered again later (the inbox has every id): nothing changes.
+    await handler.handleBatch([item(reserveSecond), item(createEnvelope(ReleaseStock, { orderId: first }, meta))]);
+    expect(await available(sku)).toBe(9);
+  });
+
+  it('leaves nothing behind when one command of the batch fails', async () => {
+    const sku = `BATCH-${randomUUID().slice(0, 8)}`;
+    await product(sku, 10);
+    const orderId = randomUUID();
+    const reserve = createEnvelope(ReserveStock, { orderId, items: [{ sku, quantity: 3 }] }, meta);
+    // CommitStock for an order that holds nothing is refused (a permanent error).
+    const commitNothing = createEnvelope(CommitStock, { orderId: randomUUID() }, meta);
+    await expect(handler.handleBatch([item(reserve), item(commitNothing)])).rejects.toThrow(/holds no stock/);
+    expect(await available(sku)).toBe(10);
+    expect(await replies(orderId)).toEqual([]);
+    const inbox = await db.pool.query('select 1 from inbox where message_id = $1', [readEnvelope(reserve).id]);
+    expect(inbox.rowCount).toBe(0);
+  });
+});
