@@ -17,9 +17,9 @@ export function topicSpec(stackId: string, topic: Topic): TopicSpec {
 
 /**
  * Creates the topics that do not exist yet, with their explicit partition
- * counts (the broker never creates one on its own). Existing topics are left
- * as they are, so every start of the owning service can call it. Returns the
- * names it created.
+ * counts (the broker never creates one on its own), and returns once the
+ * broker serves all of them. Existing topics are left as they are, so every
+ * start of the owning service can call it. Returns the names it created.
  */
 export async function ensureTopics(
   admin: Admin,
@@ -28,7 +28,14 @@ export async function ensureTopics(
 ): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((topic) => !existing.has(topic.name));
-  if (!missing.length) return [];
+  // Listed is not yet served: another service may have created them a moment ago.
+  if (!missing.length) {
+    await untilServed(
+      admin,
+      topics.map((topic) => topic.name),
+    );
+    return [];
+  }
   try {
     await admin.createTopics({
       waitForLeaders: true,
@@ -44,5 +51,34 @@ export async function ensureTopics(
     const now = new Set(await admin.listTopics());
     if (!missing.every((topic) => now.has(topic.name))) throw error;
   }
+  await untilServed(
+    admin,
+    topics.map((topic) => topic.name),
+  );
   return missing.map((topic) => topic.name);
+}
+
+/**
+ * Until the broker answers a metadata request for every new topic with a
+ * leader for each partition. createTopics returns when the controller has
+ * them; a client that asks the broker a moment later can still be told
+ * "This server does not host this topic-partition", which kafkajs does not
+ * retry on connect (a service then exited on its first start).
+ */
+async function untilServed(admin: Admin, topics: readonly string[], timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+      const served = metadata.topics.every(
+        (topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0),
+      );
+      if (served && metadata.topics.length === topics.length) return;
+    } catch (error) {
+      if (Date.now() >= deadline) throw error;
+    }
+    if (Date.now() >= deadline)
+      throw new Error(`topics not served by the broker after ${timeoutMs} ms: ${topics.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
