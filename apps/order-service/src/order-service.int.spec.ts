@@ -1,7 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
-import { createEnvelope, PaymentCaptured, ProductAdded, readEnvelope } from '@shop/contracts';
+import {
+  createEnvelope,
+  PaymentCaptured,
+  PaymentDeclined,
+  ProductAdded,
+  readEnvelope,
+  StockReserved,
+} from '@shop/contracts';
+import { withPatternRemoved } from '@shop/resilience';
 import { createTestDatabase, kafkaBrokers, type TestDatabase, waitFor } from '@shop/testing';
 import { loadServiceConfig } from './config';
 import { startOrderService } from './order-service';
@@ -196,5 +204,52 @@ describe('order-service (real PostgreSQL and Kafka)', () => {
 
     const cancel = await fetch(`${base}/orders/${orderId}/cancel`, { method: 'POST', headers: { 'x-user-id': user } });
     expect(cancel.status).toBe(409);
+  });
+
+  describe('patterns proven by removing them', () => {
+    /** One request sent five times with one key, as a client retrying after timeouts does: how many orders it placed. */
+    const ordersFromFiveRetries = async () => {
+      const user = randomUUID();
+      const key = randomUUID();
+      for (let attempt = 0; attempt < 5; attempt++) await post(user, key, order);
+      const { rows } = await db.pool.query<{ n: number }>('select count(*)::int as n from orders where user_id = $1', [
+        user,
+      ]);
+      return rows[0]?.n;
+    };
+
+    it('idempotency key: retries of one request place one order (removed: five)', async () => {
+      expect(await ordersFromFiveRetries()).toBe(1);
+      expect(await withPatternRemoved('idempotency-key', ordersFromFiveRetries)).toBe(5);
+    });
+
+    /** An order whose stock was reserved and whose payment was then declined: the commands the saga sent. */
+    const commandsOfADeclinedOrder = async () => {
+      const user = randomUUID();
+      const { orderId } = (await (await post(user, randomUUID(), order)).json()) as { orderId: string };
+      const context = { topic: 't', partition: 0, offset: '0', key: orderId, headers: {}, timestamp: '0', attempt: 1 };
+      const meta = { correlationId: orderId, causationId: 'proof' };
+      await service.saga.handle(
+        readEnvelope(createEnvelope(StockReserved, { orderId, items: [{ sku: 'MUG-001', quantity: 2 }] }, meta)),
+        context,
+      );
+      await service.saga.handle(
+        readEnvelope(createEnvelope(PaymentDeclined, { orderId, paymentId: 'p-1', reason: 'PAYMENT_DECLINED' }, meta)),
+        context,
+      );
+      const { rows } = await db.pool.query<{ type: string }>(
+        `select value::jsonb->>'type' as type from outbox where key = $1 and topic like '%.commands' order by id`,
+        [orderId],
+      );
+      return rows.map((row) => row.type);
+    };
+
+    it('compensation: a declined order gives its reserved stock back (removed: the stock stays held)', async () => {
+      expect(await commandsOfADeclinedOrder()).toEqual(['ReserveStock', 'ChargePayment', 'ReleaseStock']);
+      expect(await withPatternRemoved('compensation', commandsOfADeclinedOrder)).toEqual([
+        'ReserveStock',
+        'ChargePayment',
+      ]);
+    });
   });
 });

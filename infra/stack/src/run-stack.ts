@@ -121,6 +121,7 @@ export function appEnvironment(
     'RATE_LIMIT_PER_IP_PER_MIN',
     'RATE_LIMIT_PER_USER_PER_MIN',
     'NODE_OPTIONS',
+    'UNSAFE_REMOVE_PATTERNS',
   ]) {
     if (env[passThrough] !== undefined) appEnv[passThrough] = env[passThrough];
   }

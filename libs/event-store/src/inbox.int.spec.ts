@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
+import { withPatternRemoved } from '@shop/resilience';
 import { createTestDatabase, kafkaBrokers, type TestDatabase, uniqueName, waitFor } from '@shop/testing';
 import { handleOnce, type InboxOutcome } from './inbox';
 import { migrate } from './migrations';
@@ -21,7 +22,8 @@ describe('inbox (real PostgreSQL and Kafka)', () => {
 
   afterAll(() => db.drop());
 
-  it('applies a redelivered message once', async () => {
+  /** One message consumed, the group reset to the earliest offset, consumed again: the outcomes and the effects. */
+  async function deliveredTwice(): Promise<{ outcomes: InboxOutcome[]; effects: unknown[]; messageId: string }> {
     const topic = uniqueName('inbox');
     const groupId = uniqueName('inbox-group');
     const admin = kafka.admin();
@@ -66,9 +68,23 @@ describe('inbox (real PostgreSQL and Kafka)', () => {
     await second.disconnect();
     await admin.disconnect();
 
+    const { rows } = await db.pool.query('select message_id, amount from effects where message_id = $1', [messageId]);
+    return { outcomes, effects: rows, messageId };
+  }
+
+  it('applies a redelivered message once', async () => {
+    const { outcomes, effects, messageId } = await deliveredTwice();
     expect(outcomes).toEqual(['handled', 'duplicate']);
-    const { rows } = await db.pool.query('select message_id, amount from effects');
-    expect(rows).toEqual([{ message_id: messageId, amount: 7 }]);
+    expect(effects).toEqual([{ message_id: messageId, amount: 7 }]);
+  });
+
+  it('proof by removal: without the inbox (UNSAFE_REMOVE_PATTERNS=inbox) the replay applies the message twice', async () => {
+    const { outcomes, effects, messageId } = await withPatternRemoved('inbox', deliveredTwice);
+    expect(outcomes).toEqual(['handled', 'handled']);
+    expect(effects).toEqual([
+      { message_id: messageId, amount: 7 },
+      { message_id: messageId, amount: 7 },
+    ]);
   });
 
   it('leaves no trace of a handler that failed, so the message is handled when it comes again', async () => {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { isRemoved } from '@shop/resilience';
 
 export type InboxOutcome = 'handled' | 'duplicate';
 
@@ -39,6 +40,8 @@ export async function handleOnce(
  * transaction; false for a duplicate (roll back and stop).
  */
 export async function recordInInbox(client: pg.PoolClient, consumer: string, messageId: string): Promise<boolean> {
+  // UNSAFE_REMOVE_PATTERNS=inbox: every delivery counts as the first (the proof that the inbox is what dedupes).
+  if (isRemoved('inbox')) return true;
   const recorded = await client.query({
     name: 'inbox-record',
     text: 'insert into inbox (consumer, message_id) values ($1, $2) on conflict do nothing',
@@ -57,10 +60,37 @@ export async function recordManyInInbox(
   consumer: string,
   messageIds: readonly string[],
 ): Promise<Set<string>> {
+  if (isRemoved('inbox')) return new Set(messageIds);
   const recorded = await client.query<{ message_id: string }>({
     name: 'inbox-record-many',
     text: 'insert into inbox (consumer, message_id) select $1, unnest($2::text[]) on conflict do nothing returning message_id',
     values: [consumer, [...messageIds]],
   });
   return new Set(recorded.rows.map((row) => row.message_id));
+}
+
+/**
+ * handleOnce for a batch of messages: one transaction and one inbox
+ * statement for all of them. `work` gets the transaction and `first(id)`,
+ * true for a message not handled before (once per id, also when an id
+ * repeats inside the batch). A failure leaves no trace of any of them.
+ */
+export async function handleManyOnce(
+  pool: pg.Pool,
+  consumer: string,
+  messageIds: readonly string[],
+  work: (client: pg.PoolClient, first: (messageId: string) => boolean) => Promise<void>,
+): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const fresh = await recordManyInInbox(client, consumer, messageIds);
+    await work(client, (messageId) => fresh.delete(messageId));
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
 }

@@ -20,7 +20,7 @@ export {
   type CommandResult,
 } from './command-handler';
 export { loadSnapshot, saveSnapshot } from './snapshots';
-export { handleOnce, recordInInbox, recordManyInInbox, type InboxOutcome } from './inbox';
+export { handleManyOnce, handleOnce, recordInInbox, recordManyInInbox, type InboxOutcome } from './inbox';
 export { lockStreams } from './stream-locks';
 export { catchUp, rebuild, runProjectionOnce, type Projection } from './projections';
 export { runRebuild, type RebuildTarget } from './rebuild-read-models';

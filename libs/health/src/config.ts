@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REMOVE_PATTERNS_ENV, removedPatterns } from '@shop/resilience';
 
 /**
  * Configuration every service shares, read from the environment and checked
@@ -22,6 +23,7 @@ export const baseConfigShape = {
     .default('shop'),
   CHAOS_ENABLED: z.stringbool().default(false),
   CHAOS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  [REMOVE_PATTERNS_ENV]: z.string().optional(),
 } as const;
 
 export type BaseConfig = z.infer<z.ZodObject<typeof baseConfigShape>>;
@@ -58,6 +60,15 @@ function productionIssues(env: Record<string, unknown>): string[] {
   const issues: string[] = [];
   if (env['NODE_ENV'] === 'production' && env['CHAOS_ENABLED'] === true && !env['CHAOS_TOKEN']) {
     issues.push('CHAOS_TOKEN: required in production when CHAOS_ENABLED=true');
+  }
+  // The switches that remove a pattern to prove it (docs/patterns-proven.md): never in production.
+  try {
+    const removed = removedPatterns({ [REMOVE_PATTERNS_ENV]: env[REMOVE_PATTERNS_ENV] as string | undefined });
+    if (removed.size > 0 && env['NODE_ENV'] === 'production') {
+      issues.push(`${REMOVE_PATTERNS_ENV}: removes ${[...removed].join(', ')}; not allowed in production`);
+    }
+  } catch (error) {
+    issues.push(error instanceof Error ? error.message : String(error));
   }
   return issues;
 }

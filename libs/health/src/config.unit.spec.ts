@@ -49,6 +49,14 @@ describe('loadConfig', () => {
     );
   });
 
+  it('refuses a production start with a pattern removed, and a pattern it does not know', () => {
+    expect(issuesOf({ ...valid, NODE_ENV: 'production', UNSAFE_REMOVE_PATTERNS: 'inbox' })).toEqual([
+      'UNSAFE_REMOVE_PATTERNS: removes inbox; not allowed in production',
+    ]);
+    expect(issuesOf({ ...valid, NODE_ENV: 'development', UNSAFE_REMOVE_PATTERNS: 'inbox,compensation' })).toEqual([]);
+    expect(issuesOf({ ...valid, UNSAFE_REMOVE_PATTERNS: 'outboxx' })[0]).toMatch(/unknown patterns: outboxx/);
+  });
+
   it('refuses a chaos token too short to be a secret', () => {
     expect(issuesOf({ ...valid, CHAOS_TOKEN: 'short' })[0]).toMatch(/^CHAOS_TOKEN/);
   });

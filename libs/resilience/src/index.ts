@@ -19,3 +19,11 @@ export {
   type PolicyStats,
   type RegisteredPolicy,
 } from './policy-registry';
+export {
+  isRemoved,
+  PATTERNS,
+  REMOVE_PATTERNS_ENV,
+  removedPatterns,
+  withPatternRemoved,
+  type Pattern,
+} from './patterns';

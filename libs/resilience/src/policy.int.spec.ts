@@ -2,6 +2,7 @@ import { uniqueName, waitFor } from '@shop/testing';
 import { BreakerOpenError, BulkheadRejectedError, CallFailedError, CallTimeoutError } from './errors';
 import { createFallbackCache } from './fallback-cache';
 import type { ResilienceLogger } from './logger';
+import { withPatternRemoved } from './patterns';
 import { createPolicy, type PolicyOptions } from './policy';
 import { type FlakyServer, getJson, startFlakyServer } from './testing/flaky-server';
 import { metricValue } from './testing/metric-value';
@@ -236,5 +237,56 @@ describe('the cached fallback', () => {
     server.behave('fail');
     await expect(policy.execute('k', call)).rejects.toBeInstanceOf(CallFailedError);
     expect(await metricValue('resilience_fallbacks_total', policy.name)).toBe(0);
+  });
+});
+
+/**
+ * Each case runs the observation that guards a pattern twice: as built, and
+ * with the pattern removed (UNSAFE_REMOVE_PATTERNS, docs/patterns-proven.md).
+ * The guard must hold the first time and fail the second, or the pattern is
+ * not what protects it.
+ */
+describe('proof by removal', () => {
+  it('breaker: a failing dependency stops being called (removed: all 10 calls reach it)', async () => {
+    const callsThatReachAFailingDependency = async () => {
+      const policy = policyFor({ volumeThreshold: 2 });
+      server.behave('fail');
+      const before = server.hits;
+      for (let index = 0; index < 10; index++) await failureOf(policy.execute('k', call));
+      return server.hits - before;
+    };
+    expect(await callsThatReachAFailingDependency()).toBe(2);
+    expect(await withPatternRemoved('breaker', callsThatReachAFailingDependency)).toBe(10);
+  });
+
+  it('bulkhead: 2 calls wait on a hanging dependency and 3 are refused (removed: all 5 wait)', async () => {
+    const callsHeldByAHangingDependency = async (held: number) => {
+      const policy = policyFor({ capacity: 2, timeoutMs: 30_000 });
+      server.behave('hang');
+      const outcomes = Array.from({ length: 5 }, (_, index) => failureOf(policy.execute(`k${index}`, call)));
+      // With the bulkhead the other three are refused as they are made: only two can reach the server.
+      await waitFor(`${held} calls held by the server`, () => server.hanging === held || undefined);
+      server.release();
+      const failures = await Promise.all(outcomes);
+      return failures.filter((failure) => failure instanceof BulkheadRejectedError).length;
+    };
+    expect(await callsHeldByAHangingDependency(2)).toBe(3);
+    expect(await withPatternRemoved('bulkhead', () => callsHeldByAHangingDependency(5))).toBe(0);
+  });
+
+  it('stale fallback: a failed read is answered with the last good answer (removed: it fails)', async () => {
+    const answerWhileDown = async () => {
+      const fallback = createFallbackCache<Answer>({ maxAgeSeconds: 300 });
+      const policy = policyFor({ fallback });
+      server.behave('ok');
+      await policy.execute('sku', call);
+      server.behave('fail');
+      return policy.execute('sku', call).then(
+        (result) => (result.stale ? 'stale answer' : 'fresh answer'),
+        (error: unknown) => (error instanceof CallFailedError ? 'CallFailedError' : 'another error'),
+      );
+    };
+    expect(await answerWhileDown()).toBe('stale answer');
+    expect(await withPatternRemoved('stale-fallback', answerWhileDown)).toBe('CallFailedError');
   });
 });

@@ -6,6 +6,7 @@ import { BreakerOpenError, BulkheadRejectedError, CallFailedError, CallTimeoutEr
 import type { CachedValue, FallbackCache } from './fallback-cache';
 import { type ResilienceLogger, silentLogger } from './logger';
 import { BREAKER_STATE_VALUE, type BreakerState, policyMetrics } from './metrics';
+import { isRemoved } from './patterns';
 import { type PolicySnapshot, type PolicyRegistry, policyRegistry, type RegisteredPolicy } from './policy-registry';
 
 export interface PolicyOptions<T> {
@@ -92,13 +93,14 @@ class OpossumPolicy<T> implements Policy<T> {
     this.logger = options.logger ?? silentLogger;
     this.registry = options.registry ?? policyRegistry;
     this.registry.add(this);
+    // UNSAFE_REMOVE_PATTERNS (patterns.ts): a breaker that never opens, a bulkhead without a cap.
     this.breaker = new CircuitBreaker((call: Call<T>, signal: AbortSignal) => call(signal), {
       name: options.name,
       timeout: options.timeoutMs,
-      errorThresholdPercentage: options.errorThresholdPercentage,
+      errorThresholdPercentage: isRemoved('breaker') ? 101 : options.errorThresholdPercentage,
       volumeThreshold: options.volumeThreshold,
       resetTimeout: options.resetTimeoutMs,
-      capacity: options.capacity,
+      capacity: isRemoved('bulkhead') ? Number.MAX_SAFE_INTEGER : options.capacity,
       enableSnapshots: false,
     });
     this.observe();
@@ -211,6 +213,7 @@ class OpossumPolicy<T> implements Policy<T> {
   }
 
   private async recall(key: string): Promise<CachedValue<T> | undefined> {
+    if (isRemoved('stale-fallback')) return undefined;
     return this.options.fallback?.get(key).catch((error: unknown) => {
       this.logger.warn({ policy: this.name, err: error }, 'fallback cache read failed');
       return undefined;

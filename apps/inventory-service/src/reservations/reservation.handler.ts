@@ -7,7 +7,7 @@ import {
   StockReservationFailed,
   StockReserved,
 } from '@shop/contracts';
-import { lockStreams, type OutboxMessage, recordManyInInbox } from '@shop/event-store';
+import { handleManyOnce, lockStreams, type OutboxMessage } from '@shop/event-store';
 import { type BatchItem, type MessageContext, outboxMessage, PermanentError } from '@shop/messaging';
 import { streamOfSku } from '../stock/products.projection';
 import type { ProductRow, SkuCommand, StockOutcome, StockStore } from '../stock/stock.store';
@@ -42,16 +42,9 @@ export class ReservationHandler {
    * rolls it all back, and the consumer handles the messages one by one.
    */
   async handleBatch(items: readonly BatchItem[]): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('begin');
-      const fresh = await recordManyInInbox(
-        client,
-        INBOX_CONSUMER,
-        items.map((item) => item.envelope.id),
-      );
-      // Handled before, or twice in this batch: the first one counts.
-      const work = items.filter((item) => isStockCommand(item.envelope) && fresh.delete(item.envelope.id));
+    const ids = items.map((item) => item.envelope.id);
+    await handleManyOnce(this.pool, INBOX_CONSUMER, ids, async (client, first) => {
+      const work = items.filter((item) => isStockCommand(item.envelope) && first(item.envelope.id));
       const orders = work.map((item) => (item.envelope.payload as { orderId: string }).orderId);
       const held = await client.query<{ sku: string }>({
         name: 'reservations-skus-of-orders',
@@ -62,7 +55,7 @@ export class ReservationHandler {
         ...held.rows.map((row) => row.sku),
         ...work
           .flatMap(({ envelope }) => (envelope.type === 'ReserveStock' ? envelope.payload.items : []))
-          .map((item) => item.sku),
+          .map((line) => line.sku),
       ]);
       await lockStreams(client, [...skus].map(streamOfSku));
       for (const { envelope, traced } of work) {
@@ -73,13 +66,7 @@ export class ReservationHandler {
           await this.stock.executeIn(client, plan.commands, { inbox, outbox: plan.outbox }, skus);
         });
       }
-      await client.query('commit');
-    } catch (error) {
-      await client.query('rollback').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** The stock commands a saga command means, and its replies; read through `db` (the batch's transaction, or the pool). */

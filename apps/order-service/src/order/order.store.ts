@@ -12,12 +12,15 @@ import {
 } from '@shop/contracts';
 import { type EventStore, type OutboxMessage, recordInInbox } from '@shop/event-store';
 import { outboxMessage } from '@shop/messaging';
+import { isRemoved } from '@shop/resilience';
 import { writeOrderRow } from '../orders/orders.projection';
 import { recordSagaOutcome } from './saga.metrics';
 import { orderDecider, type OrderState, sagaReactions } from './order.decider';
 import type { OrderCommand, OrderEvent, SagaCommand } from './order.events';
 
 export const streamOfOrder = (orderId: string) => `order-${orderId}`;
+
+const COMPENSATIONS: ReadonlySet<SagaCommand['kind']> = new Set(['ReleaseStock', 'RefundPayment']);
 
 export interface Decided {
   readonly before: OrderState;
@@ -114,7 +117,10 @@ export class OrderStore {
     await this.store.appendToStream(streamOfOrder(orderId), version === 0 ? 'no_stream' : version, recorded, {
       client,
       outbox: [
-        ...sagaReactions(before, events).map((saga) => this.command(after, saga, meta)),
+        ...sagaReactions(before, events)
+          // UNSAFE_REMOVE_PATTERNS=compensation: the saga never gives stock back nor refunds (the proof of its compensations).
+          .filter((saga) => !(isRemoved('compensation') && COMPENSATIONS.has(saga.kind)))
+          .map((saga) => this.command(after, saga, meta)),
         ...this.facts(after, events, meta),
       ],
     });

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { ReceivedEnvelope } from '@shop/contracts';
-import { handleOnce, lockStreams, recordManyInInbox } from '@shop/event-store';
+import { handleManyOnce, handleOnce, lockStreams } from '@shop/event-store';
 import { type BatchItem, type MessageContext, PermanentError } from '@shop/messaging';
 import { type CatalogProduct, upsertCatalog } from '../catalog/catalog.projection';
 import type { OrderCommand } from '../order/order.events';
@@ -47,25 +47,17 @@ export class SagaProcessManager {
    * all back, and the consumer handles the messages one by one.
    */
   async handleBatch(items: readonly BatchItem[]): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('begin');
-      const fresh = await recordManyInInbox(
-        client,
-        INBOX_CONSUMER,
-        items.map((item) => item.envelope.id),
-      );
+    const decided: Decided[] = [];
+    const ids = items.map((item) => item.envelope.id);
+    await handleManyOnce(this.pool, INBOX_CONSUMER, ids, async (client, first) => {
       const work = items.flatMap((item) => {
         const step = sagaStep(item.envelope);
-        // Handled before, or twice in this batch: the first one counts.
-        if (step === 'ignore' || !fresh.delete(item.envelope.id)) return [];
-        return [{ item, step }];
+        return step === 'ignore' || !first(item.envelope.id) ? [] : [{ item, step }];
       });
       await lockStreams(
         client,
         work.flatMap(({ step }) => (step === 'catalog' ? [] : [streamOfOrder(step.orderId)])),
       );
-      const decided: Decided[] = [];
       for (const { item, step } of work) {
         const { envelope } = item;
         if (step === 'catalog') {
@@ -80,14 +72,8 @@ export class SagaProcessManager {
         );
         if (result !== 'duplicate') decided.push(result);
       }
-      await client.query('commit');
-      for (const { before, after } of decided) recordSagaOutcome(before, after);
-    } catch (error) {
-      await client.query('rollback').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
+    for (const { before, after } of decided) recordSagaOutcome(before, after);
   }
 
   private async run<T>(envelope: ReceivedEnvelope, step: OrderStep, work: () => Promise<T>): Promise<T> {
