@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { register } from 'prom-client';
 import { createProducer, type MessageProducer } from '@shop/messaging';
+import { withPatternRemoved } from '@shop/resilience';
 import {
   createTestDatabase,
   kafkaBrokers,
@@ -14,7 +15,7 @@ import {
 import { EventStore } from './event-store';
 import { kafkaOutboxPublisher } from './kafka-publisher';
 import { migrate } from './migrations';
-import { OutboxRelay } from './outbox-relay';
+import { type OutboxPublisher, OutboxRelay, type PendingMessage } from './outbox-relay';
 
 /**
  * The relay against the real broker: every committed outbox row reaches
@@ -211,4 +212,43 @@ describe('outbox relay (real PostgreSQL and Kafka)', () => {
     await waitFor('all 100 messages after the outage', () => distinct(received) === 100, { timeoutMs: 60_000 });
     expectOrderPerKey(received);
   }, 180_000);
+
+  /**
+   * The broker refuses the first publish (a moment of unavailability, as in
+   * the outage test above, without stopping the shared test broker), then
+   * takes everything: which of the 10 committed messages reach it.
+   */
+  const deliveredAcrossABrokerHiccup = async () => {
+    const topic = uniqueName('outbox-hiccup');
+    const delivered = new Set<string>();
+    let calls = 0;
+    const flaky: OutboxPublisher = {
+      async publish(messages: readonly PendingMessage[]) {
+        calls += 1;
+        if (calls === 1) throw new Error('broker unavailable');
+        for (const message of messages) delivered.add(message.messageId);
+      },
+    };
+    const ids: string[] = [];
+    const key = uniqueName('hiccup');
+    for (let seq = 0; seq < 10; seq++) ids.push(await append(topic, key, seq));
+    const relay = new OutboxRelay(db.pool, flaky, { listenConnectionString: db.url, maxBackoffMs: 100 });
+    relays.push(relay);
+    relay.start();
+    await waitFor(
+      'no pending row of the topic left',
+      async () => {
+        const { rows } = await db.pool.query("select 1 from outbox where topic = $1 and status = 'pending'", [topic]);
+        return rows.length === 0 || undefined;
+      },
+      { timeoutMs: 10_000 },
+    );
+    await relay.stop();
+    return ids.filter((id) => delivered.has(id)).length;
+  };
+
+  it('proof by removal: every committed message outlives a failed publish (removed: they are lost)', async () => {
+    expect(await deliveredAcrossABrokerHiccup()).toBe(10);
+    expect(await withPatternRemoved('outbox', deliveredAcrossABrokerHiccup)).toBe(0);
+  });
 });

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { Counter, Gauge, Histogram, register } from 'prom-client';
+import { isRemoved } from '@shop/resilience';
 import { OUTBOX_CHANNEL } from './event-store';
 import { pruneInbox, pruneOutbox } from './retention';
 
@@ -83,6 +84,10 @@ metric(
       },
     }),
 );
+
+/** With the outbox removed, a failed publish is not retried: its rows count as sent (nothing else reads them). */
+const OUTBOX_DROPPED_SQL =
+  "update outbox set status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = 'dropped' where id = any($1::bigint[])";
 
 /** A publish that failed after its attempt was recorded and committed. */
 class PublishFailed extends Error {
@@ -211,6 +216,14 @@ export class OutboxRelay {
         await this.publisher.publish(rows);
       } catch (error) {
         failures.inc();
+        if (isRemoved('outbox')) {
+          // UNSAFE_REMOVE_PATTERNS=outbox: publish once after the commit and forget, as a service
+          // without an outbox does; a failed publish loses its messages (the proof of the outbox).
+          await client.query({ name: 'outbox-relay-dropped', text: OUTBOX_DROPPED_SQL, values: [ids] });
+          await client.query('commit');
+          this.options.logger?.warn({ err: error, dropped: ids.length }, 'publish failed; messages dropped');
+          return 0;
+        }
         await client.query({
           name: 'outbox-relay-failed',
           text: 'update outbox set attempts = attempts + 1, last_error = $2 where id = any($1::bigint[])',

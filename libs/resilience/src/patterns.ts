@@ -6,7 +6,15 @@
  * A production start with any pattern removed refuses to run (the shared
  * service configuration of @shop/health checks it).
  */
-export const PATTERNS = ['breaker', 'bulkhead', 'stale-fallback', 'inbox', 'idempotency-key', 'compensation'] as const;
+export const PATTERNS = [
+  'breaker',
+  'bulkhead',
+  'stale-fallback',
+  'outbox',
+  'inbox',
+  'idempotency-key',
+  'compensation',
+] as const;
 
 export type Pattern = (typeof PATTERNS)[number];
 
