@@ -1,4 +1,6 @@
 import { audit } from './audit/invariants';
+import { deadLetterCounts } from './faults/message-faults';
+import { resolveStack } from './faults/target';
 import { LOAD_USAGE, runLoadCommand } from './load/load.command';
 import { EXPERIMENT_USAGE, listCommand, runCommand, validateCommand } from './experiments/experiments.command';
 
@@ -46,6 +48,19 @@ async function runAudit(argv: readonly string[]): Promise<number> {
   for (const [sku, stock] of Object.entries(report.counts.stock)) {
     process.stdout.write(`  ${sku}: received ${stock.received}, available ${stock.available}, held ${stock.held}\n`);
   }
+  // Dead letters are not violations (a rejected poison message is the consumer doing its job), but they are counted.
+  const deadLetters = await deadLetterCounts(resolveStack({ id: stackId }).brokers, stackId).catch((error: unknown) =>
+    error instanceof Error ? error.message : String(error),
+  );
+  process.stdout.write(
+    typeof deadLetters === 'string'
+      ? `  dead letters: not counted (broker: ${deadLetters})\n`
+      : `  dead letters: ${
+          Object.entries(deadLetters)
+            .map(([topic, count]) => `${topic} ${count}`)
+            .join(', ') || 'no dead-letter topic'
+        }\n`,
+  );
   for (const violation of report.violations) process.stdout.write(`  VIOLATION ${violation}\n`);
   process.stdout.write(
     report.violations.length === 0 ? 'invariants hold\n' : `${report.violations.length} violation(s)\n`,

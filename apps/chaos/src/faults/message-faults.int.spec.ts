@@ -5,7 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Admin } from 'kafkajs';
 import { kafkaBrokers, waitFor } from '@shop/testing';
-import { groupCaughtUp, kafkaClient, poisonMessages, replayConsumerGroup, topicEnd } from './message-faults';
+import {
+  deadLetterCounts,
+  groupCaughtUp,
+  kafkaClient,
+  poisonMessages,
+  replayConsumerGroup,
+  topicEnd,
+} from './message-faults';
 import type { Service } from './target';
 
 /**
@@ -98,6 +105,16 @@ describe('poison_messages', () => {
     expect(await topicEnd(admin, target().scoped('order.events'))).toBe(3);
     // inventory.commands has a consumer (inventory-service); order.events has none in the stack.
     expect([...expectations]).toEqual([[`${topic()}.dlq`, 3]]);
+  });
+});
+
+describe('deadLetterCounts (the audit prints them)', () => {
+  it("counts the messages of the stack's dead-letter topics only, by topic without the stack prefix", async () => {
+    const producer = kafkaClient(kafkaBrokers()).producer();
+    await producer.connect();
+    await producer.send({ topic: `${topic()}.dlq`, messages: [{ value: 'a' }, { value: 'b' }] });
+    await producer.disconnect();
+    expect(await deadLetterCounts(kafkaBrokers(), stackId)).toEqual({ 'inventory.commands.dlq': 2 });
   });
 });
 

@@ -38,6 +38,28 @@ export async function topicEnd(admin: Admin, topic: string): Promise<number> {
 }
 
 /**
+ * Messages in every dead-letter topic of a stack (`<stack>.<topic>.dlq`), by
+ * topic without the stack prefix: what was rejected and is waiting for
+ * `npm run dlq -- inspect` or a redrive.
+ */
+export async function deadLetterCounts(brokers: readonly string[], stackId: string): Promise<Record<string, number>> {
+  return withAdmin(brokers, async (admin) => {
+    const topics = (await admin.listTopics()).filter(
+      (topic) => topic.startsWith(`${stackId}.`) && topic.endsWith('.dlq'),
+    );
+    const counts: Record<string, number> = {};
+    for (const topic of topics.sort()) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      counts[topic.slice(stackId.length + 1)] = offsets.reduce(
+        (sum, partition) => sum + Number(partition.high) - Number(partition.low),
+        0,
+      );
+    }
+    return counts;
+  });
+}
+
+/**
  * What the poison fault expects in the dead-letter topics: dlq topic → the end
  * it must reach once every poisoned message has been rejected by its consumer.
  * Filled by `poisonMessages`, read by the `dead_letters` probe.
