@@ -153,21 +153,35 @@ async function ceiling(): Promise<number> {
 }
 
 /** The audit, again until it holds or 30 s pass: stock and money settle within 5 s of a terminal status. */
-async function settledAudit(stackId: string): Promise<{ ok: boolean; output: string }> {
+async function settledAudit(bench: BenchStack): Promise<{ ok: boolean; output: string }> {
   const until = Date.now() + 30_000;
   for (;;) {
-    const result = await audit(stackId);
+    const result = await chaos(bench, 'audit');
     if (result.ok || Date.now() >= until) return result;
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
 }
 
-function audit(stackId: string): Promise<{ ok: boolean; output: string }> {
+/** A command of the chaos toolkit's CLI against the bench stack: its exit code and what it printed. */
+function chaos(
+  bench: BenchStack,
+  command: string,
+  args: readonly string[] = [],
+): Promise<{ ok: boolean; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'apps/chaos/dist/main.js'), 'audit', '--stack', stackId], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(root, 'apps/chaos/dist/main.js'),
+        command,
+        '--stack',
+        bench.stack.id,
+        '--block',
+        String(bench.stack.block),
+        ...args,
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.once('error', reject);
@@ -175,20 +189,11 @@ function audit(stackId: string): Promise<{ ok: boolean; output: string }> {
   });
 }
 
-/** Every SKU up to RESTOCK units through inventory's admin API (a delivery, as an operator records one). */
-async function restock(bench: BenchStack): Promise<number> {
-  const adminToken = readFileSync(path.join(bench.stack.runDir, 'admin-token'), 'utf8').trim();
-  const response = await fetch(`${bench.url('gateway')}/api/v1/products`);
-  const { items } = (await response.json()) as { items: Array<{ sku: string; available: number }> };
-  for (const { sku, available } of items) {
-    const delivery = await fetch(`${bench.url('inventory-service')}/admin/stock`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ sku, quantity: RESTOCK - available }),
-    });
-    if (delivery.status >= 300) throw new Error(`restocking ${sku}: ${delivery.status} ${await delivery.text()}`);
-  }
-  return items.length;
+/** Every SKU up to RESTOCK units (a delivery per SKU, as an operator records one). */
+async function restock(bench: BenchStack): Promise<string> {
+  const { ok, output } = await chaos(bench, 'restock', ['--to', String(RESTOCK)]);
+  if (!ok) throw new Error(`restock failed: ${output}`);
+  return output;
 }
 
 /** CPU seconds of every PostgreSQL process (server and backends) now alive: the services' pools keep theirs open. */
@@ -258,7 +263,7 @@ async function main(): Promise<void> {
 
   // The pool size `npm start` gives every service (the bench's own port block would get the test runner's 3).
   const result = await withBenchStack({ DB_POOL_MAX: process.env['DB_POOL_MAX'] ?? '6' }, async (bench) => {
-    say(`restocked ${await restock(bench)} SKUs to ${RESTOCK} units`);
+    say(await restock(bench));
     const usageBefore = Object.fromEntries(
       Object.entries(bench.pids()).map(([name, pid]) => [name, processUsage(pid)]),
     );
@@ -339,7 +344,7 @@ async function main(): Promise<void> {
         Number(((commits - (commitsBefore[database] ?? 0)) / Math.max(1, ordersEnded)).toFixed(2)),
       ]),
     );
-    const audited = await settledAudit(bench.stack.id);
+    const audited = await settledAudit(bench);
     return {
       steps,
       best,

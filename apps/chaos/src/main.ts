@@ -1,5 +1,6 @@
 import { audit } from './audit/invariants';
 import { deadLetterCounts } from './faults/message-faults';
+import { restock } from './faults/restock';
 import { resolveStack } from './faults/target';
 import { LOAD_USAGE, runLoadCommand } from './load/load.command';
 import { EXPERIMENT_USAGE, listCommand, runCommand, validateCommand } from './experiments/experiments.command';
@@ -13,10 +14,13 @@ import { EXPERIMENT_USAGE, listCommand, runCommand, validateCommand } from './ex
 const USAGE = `usage: npm run chaos -- <command>
 
 commands:
-  audit [--stack <id>] [--grace-ms <ms>]
+  audit [--stack <id>] [--block <n>] [--grace-ms <ms>]
                      check the business invariants of docs/contract.md over every
                      order of a stack (default: the npm start stack, "shop");
                      exits 1 on a violation
+  restock --to <units> [--stack <id>] [--block <n>]
+                     top every SKU of a stack up to <units> (a stock delivery per SKU
+                     below it, through inventory-service's admin API)
 ${LOAD_USAGE}${EXPERIMENT_USAGE}  help               this text
 
 environment:
@@ -49,7 +53,9 @@ async function runAudit(argv: readonly string[]): Promise<number> {
     process.stdout.write(`  ${sku}: received ${stock.received}, available ${stock.available}, held ${stock.held}\n`);
   }
   // Dead letters are not violations (a rejected poison message is the consumer doing its job), but they are counted.
-  const deadLetters = await deadLetterCounts(resolveStack({ id: stackId }).brokers, stackId).catch((error: unknown) =>
+  const block = option(argv, '--block');
+  const { brokers } = resolveStack({ id: stackId, block: block === undefined ? undefined : Number(block) });
+  const deadLetters = await deadLetterCounts(brokers, stackId).catch((error: unknown) =>
     error instanceof Error ? error.message : String(error),
   );
   process.stdout.write(
@@ -68,6 +74,16 @@ async function runAudit(argv: readonly string[]): Promise<number> {
   return report.violations.length === 0 ? 0 : 1;
 }
 
+async function runRestock(argv: readonly string[]): Promise<number> {
+  const to = Number(option(argv, '--to'));
+  if (!Number.isInteger(to) || to <= 0) throw new Error('restock: --to must be a positive whole number of units');
+  const block = option(argv, '--block');
+  const target = resolveStack({ id: option(argv, '--stack'), block: block === undefined ? undefined : Number(block) });
+  const restocked = await restock(target, to);
+  process.stdout.write(`restocked ${restocked} SKUs of stack "${target.id}" to ${to} units\n`);
+  return 0;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
   switch (command) {
@@ -79,6 +95,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return runAudit(rest);
     case 'load':
       return runLoadCommand(rest);
+    case 'restock':
+      return runRestock(rest);
     case 'run':
       return runCommand(rest);
     case 'list':

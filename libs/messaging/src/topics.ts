@@ -28,21 +28,27 @@ export async function ensureTopics(
 ): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((topic) => !existing.has(topic.name));
-  // Listed is not yet served: another service may have created them a moment ago.
-  if (!missing.length) {
-    await untilServed(
-      admin,
-      topics.map((topic) => topic.name),
-    );
-    return [];
-  }
+  if (missing.length) await createMissing(admin, missing, options.replicationFactor);
+  // Listed is not yet served: this call, or another service a moment ago, may just have created them.
+  await untilServed(
+    admin,
+    topics.map((topic) => topic.name),
+  );
+  return missing.map((topic) => topic.name);
+}
+
+async function createMissing(
+  admin: Admin,
+  missing: readonly TopicSpec[],
+  replicationFactor: number | undefined,
+): Promise<void> {
   try {
     await admin.createTopics({
       waitForLeaders: true,
       topics: missing.map((topic) => ({
         topic: topic.name,
         numPartitions: topic.partitions,
-        replicationFactor: topic.replicationFactor ?? options.replicationFactor ?? 1,
+        replicationFactor: topic.replicationFactor ?? replicationFactor ?? 1,
         configEntries: Object.entries(topic.configs ?? {}).map(([name, value]) => ({ name, value })),
       })),
     });
@@ -51,21 +57,18 @@ export async function ensureTopics(
     const now = new Set(await admin.listTopics());
     if (!missing.every((topic) => now.has(topic.name))) throw error;
   }
-  await untilServed(
-    admin,
-    topics.map((topic) => topic.name),
-  );
-  return missing.map((topic) => topic.name);
 }
 
 /**
- * Until the broker answers a metadata request for every new topic with a
- * leader for each partition. createTopics returns when the controller has
+ * Until the broker answers a metadata request for every one of `topics` with
+ * a leader for each partition. createTopics returns when the controller has
  * them; a client that asks the broker a moment later can still be told
  * "This server does not host this topic-partition", which kafkajs does not
  * retry on connect (a service then exited on its first start).
  */
 async function untilServed(admin: Admin, topics: readonly string[], timeoutMs = 15_000): Promise<void> {
+  // No topics would ask for the metadata of every topic.
+  if (topics.length === 0) return;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

@@ -2,7 +2,8 @@
  * The patterns this project claims, each of which can be switched off to
  * watch the test or experiment that guards it fail (docs/patterns-proven.md).
  * UNSAFE_REMOVE_PATTERNS=inbox,compensation,... removes them; it is read at
- * the moment a pattern acts, so a test can remove one for a single case.
+ * the moment a pattern acts (the breaker and the bulkhead: when a policy is
+ * created), so a test can remove one for a single case.
  * A production start with any pattern removed refuses to run (the shared
  * service configuration of @shop/health checks it).
  */

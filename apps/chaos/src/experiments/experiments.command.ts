@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { audit } from '../audit/invariants';
 import { createFault } from '../faults/catalog';
 import type { DeadLetterExpectations } from '../faults/message-faults';
+import { restock } from '../faults/restock';
 import { findRoot, resolveStack, type StackTarget } from '../faults/target';
 import { runLoad } from '../load/load';
 import type { RunLoad } from '../load/types';
@@ -90,33 +91,9 @@ export function validateCommand(argv: readonly string[], root: string = findRoot
  */
 const RESTOCK_TO = 50;
 
-/**
- * Preparation, as an operator would do it: every SKU below RESTOCK_TO gets
- * a stock delivery (`POST /admin/stock` on inventory-service), so a stack
- * that earlier runs sold out still shows the faults and not an empty shelf.
- */
-async function restock(target: StackTarget): Promise<number> {
-  const response = await fetch(`${target.url('gateway')}/api/v1/products`, { signal: AbortSignal.timeout(10_000) });
-  if (response.status !== 200) return 0;
-  const { items } = (await response.json()) as { items: Array<{ sku: string; available: number }> };
-  let restocked = 0;
-  for (const { sku, available } of items) {
-    if (available >= RESTOCK_TO) continue;
-    const delivery = await fetch(`${target.url('inventory-service')}/admin/stock`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${target.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ sku, quantity: RESTOCK_TO - available }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (delivery.status >= 300) throw new Error(`restocking ${sku}: ${delivery.status} ${await delivery.text()}`);
-    restocked++;
-  }
-  return restocked;
-}
-
 async function runOne(file: ExperimentFile, target: StackTarget, signal: AbortSignal, load: RunLoad): Promise<boolean> {
   say(`\n== ${file.name}: ${file.experiment.title} (stack "${target.id}")`);
-  const restocked = await restock(target).catch((error: unknown) => {
+  const restocked = await restock(target, RESTOCK_TO).catch((error: unknown) => {
     say(`  could not restock: ${error instanceof Error ? error.message : String(error)}`);
     return 0;
   });

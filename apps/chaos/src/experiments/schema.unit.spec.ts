@@ -51,6 +51,17 @@ function valid(): Record<string, unknown> {
   };
 }
 
+/** The valid experiment with its one method action calling `func` with `args` instead. */
+function validCalling(func: string, args: Record<string, unknown>): Json {
+  const json = valid() as Json;
+  json.method[0] = {
+    type: 'action',
+    name: 'slow provider',
+    provider: { type: 'python', module: 'chaosshop.actions', func, arguments: args },
+  };
+  return json;
+}
+
 function problems(json: unknown): string[] {
   try {
     parseExperiment(json, 'test.json');
@@ -132,37 +143,13 @@ describe('experiment schema', () => {
     };
     const found = problems(json);
     expect(found).toContainEqual(expect.stringMatching(/^method\.0\.provider\.arguments\.errorRate: /));
-    expect(
-      problems({
-        ...valid(),
-        method: [
-          {
-            ...(valid() as Json).method[0],
-            provider: {
-              type: 'python',
-              module: 'chaosshop.actions',
-              func: 'http_faults',
-              arguments: { service: 'order-service', declineRate: 0.5 },
-            },
-          },
-        ],
-      }),
-    ).toContainEqual('method.0.provider.arguments: declineRate and outage exist only on the payment-provider');
+    expect(problems(validCalling('http_faults', { service: 'order-service', declineRate: 0.5 }))).toContainEqual(
+      'method.0.provider.arguments: declineRate and outage exist only on the payment-provider',
+    );
   });
 
   it('rejects a database fault on the gateway, which has no database', () => {
-    const json = valid() as Json;
-    json.method[0] = {
-      type: 'action',
-      name: 'slow provider',
-      provider: {
-        type: 'python',
-        module: 'chaosshop.actions',
-        func: 'refuse_db_connections',
-        arguments: { service: 'gateway' },
-      },
-    };
-    expect(problems(json)).toContainEqual(
+    expect(problems(validCalling('refuse_db_connections', { service: 'gateway' }))).toContainEqual(
       'method.0.provider.arguments.service: this service has no database (the gateway is stateless)',
     );
   });
@@ -219,17 +206,7 @@ describe('experiment schema', () => {
   });
 
   it('validates compose-only faults and marks the experiment as needing compose', () => {
-    const json = valid() as Json;
-    json.method[0] = {
-      type: 'action',
-      name: 'slow provider',
-      provider: {
-        type: 'python',
-        module: 'chaosshop.actions',
-        func: 'toxiproxy_latency',
-        arguments: { link: 'payment-service->payment-provider', latencyMs: 2000 },
-      },
-    };
+    const json = validCalling('toxiproxy_latency', { link: 'payment-service->payment-provider', latencyMs: 2000 });
     expect(ACTIONS['toxiproxy_latency']?.needsCompose).toBe(true);
     expect(needsCompose(parseExperiment(json))).toBe(true);
   });

@@ -76,13 +76,19 @@ export class StockStore {
       (current, event) => stockDecider.evolve(current, { type: event.type, data: event.data } as StockEvent),
       snapshot ? { ...snapshot.state, committed: {} } : stockDecider.initialState(),
     );
-    const sold = await db.query<{ order_id: string; quantity: number }>({
-      name: 'reservations-sold',
-      text: `select order_id, quantity from reservations
-        where sku = $1 and state = 'committed' and ($2::text[] is null or order_id = any($2::text[]))`,
-      values: [sku, orders ?? null],
-    });
-    const committed = Object.fromEntries(sold.rows.map((row) => [row.order_id, row.quantity]));
+    // A decision about no order (a delivery, a new product) needs none of them.
+    const sold =
+      orders?.length === 0
+        ? []
+        : (
+            await db.query<{ order_id: string; quantity: number }>({
+              name: 'reservations-sold',
+              text: `select order_id, quantity from reservations
+                where sku = $1 and state = 'committed' and ($2::text[] is null or order_id = any($2::text[]))`,
+              values: [sku, orders ?? null],
+            })
+          ).rows;
+    const committed = Object.fromEntries(sold.map((row) => [row.order_id, row.quantity]));
     return { state: { ...folded, committed }, version: tail.at(-1)?.streamVersion ?? snapshot?.version ?? 0 };
   }
 
