@@ -19,11 +19,19 @@ export interface StreamAppend {
   readonly streamId: string;
   readonly expected: ExpectedVersion;
   readonly events: readonly NewEvent[];
+  /**
+   * With a numeric `expected`: the id of the event the writer believes is at
+   * that version (a StateCache entry). Another event there, or none, fails
+   * the append with ConcurrencyError, as a version mismatch does.
+   */
+  readonly lastEventId?: string;
 }
 
 export interface AppendOptions {
   /** Messages written to the outbox in the same transaction as the events. */
   readonly outbox?: readonly OutboxMessage[];
+  /** See StreamAppend.lastEventId. */
+  readonly lastEventId?: string;
 }
 
 interface EventRow {
@@ -43,7 +51,10 @@ const APPEND_SQL = `
   with current_version as (
     select coalesce(max(stream_version), 0)::int as version from events where stream_id = $1
   ), checked as (
-    select version from current_version where $2::int is null or version = $2::int
+    select version from current_version
+     where ($2::int is null or version = $2::int)
+       and ($15::uuid is null
+            or exists (select 1 from events where stream_id = $1 and stream_version = $2::int and event_id = $15::uuid))
   ), inserted as (
     insert into events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
     select $1, checked.version + e.ordinality, e.id, e.type, e.schema_version, e.data, e.metadata
@@ -123,7 +134,11 @@ export class EventStore {
     events: readonly NewEvent[],
     options: AppendOptions & { readonly client?: pg.PoolClient } = {},
   ): Promise<AppendResult> {
-    return this.appendOne(options.client ?? this.pool, { streamId, expected, events }, options.outbox ?? []);
+    const append: StreamAppend =
+      options.lastEventId === undefined
+        ? { streamId, expected, events }
+        : { streamId, expected, events, lastEventId: options.lastEventId };
+    return this.appendOne(options.client ?? this.pool, append, options.outbox ?? []);
   }
 
   /**
@@ -168,13 +183,14 @@ export class EventStore {
    * The append itself, as one SQL statement: read the stream's version, check
    * it, insert the events and the outbox rows, and NOTIFY the relay. Without
    * a surrounding transaction the statement is its own, so an append costs one
-   * round trip and one commit. A failed check inserts nothing; a concurrent
+   * round trip and one commit. A failed check (the version, and the event at
+   * it when the writer names one) inserts nothing; a concurrent
    * writer that got the same version first makes the insert violate the
    * (stream, version) unique constraint.
    */
   private async appendOne(
     db: pg.Pool | pg.PoolClient,
-    { streamId, expected, events }: StreamAppend,
+    { streamId, expected, events, lastEventId }: StreamAppend,
     outbox: readonly OutboxMessage[],
   ): Promise<AppendResult> {
     const notify = outbox.length > 0 && Date.now() - this.lastNotify >= (this.options.notifyIntervalMs ?? 20);
@@ -199,6 +215,7 @@ export class EventStore {
           outbox.map((message) => JSON.stringify(message.headers ?? {})),
           outbox.length > 0 ? currentTraceparent() : null,
           notify,
+          typeof expected === 'number' ? (lastEventId ?? null) : null,
         ],
       });
     } catch (error) {

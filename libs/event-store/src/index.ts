@@ -20,6 +20,7 @@ export {
   type CommandResult,
 } from './command-handler';
 export { loadSnapshot, saveSnapshot } from './snapshots';
+export { StateCache, type CachedState } from './state-cache';
 export { handleManyOnce, handleOnce, recordInInbox, recordManyInInbox, type InboxOutcome } from './inbox';
 export { lockStreams } from './stream-locks';
 export { catchUp, rebuild, runProjectionOnce, type Projection } from './projections';

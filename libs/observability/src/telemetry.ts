@@ -40,6 +40,16 @@ export { shutdownTelemetry } from './telemetry-shutdown';
  */
 export const INSTRUMENTED = ['http', 'undici', 'nestjs-core', 'pg'] as const;
 
+/**
+ * The instrumentations that carry trace context in and out of a process (the
+ * incoming request's traceparent, the outgoing call's header). With no
+ * exporter these are the only ones loaded: a span nothing records is worth
+ * having only where it carries the trace id onward (to the logs, across HTTP
+ * and, through the outbox and the consumer, across Kafka); NestJS's and pg's
+ * spans would be started, and dropped, on every handler and every query.
+ */
+export const PROPAGATING = ['http', 'undici'] as const satisfies ReadonlyArray<(typeof INSTRUMENTED)[number]>;
+
 export interface ServiceIdentity {
   readonly name: string;
   readonly version: string | undefined;
@@ -82,11 +92,12 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
   const diagLevel = diagLogLevelFromString(getStringFromEnv('OTEL_LOG_LEVEL')) ?? DiagLogLevel.WARN;
   diag.setLogger(diagnostics, { logLevel: diagLevel, suppressOverrideMessage: true });
 
-  const instrumentations = enabledInstrumentations(getStringFromEnv('OTEL_NODE_ENABLED_INSTRUMENTATIONS'));
   // undefined lets NodeSDK build the OTLP exporter from the OTEL_EXPORTER_OTLP_* variables. Without an
   // exporter no span is recorded (nothing would read it): spans are still started, non-recording, so
-  // trace ids still reach the logs and cross Kafka and HTTP, for a fraction of the cost per span.
+  // trace ids still reach the logs and cross Kafka and HTTP, for a fraction of the cost per span, and
+  // only the instrumentations that carry the context are loaded (PROPAGATING).
   const exporting = options.spanProcessors !== undefined || exportsOtlp();
+  const instrumentations = enabledInstrumentations(getStringFromEnv('OTEL_NODE_ENABLED_INSTRUMENTATIONS'), exporting);
   const spanProcessors = options.spanProcessors ?? (exporting ? undefined : [new NoopSpanProcessor()]);
   const sampler: Sampler | undefined =
     exporting || getStringFromEnv('OTEL_TRACES_SAMPLER') !== undefined ? undefined : new AlwaysOffSampler();
@@ -159,9 +170,17 @@ function entryPackage(entry: string | undefined): EntryPackage | undefined {
   }
 }
 
-/** One instance of each instrumentation in INSTRUMENTED, or of those `enabled` names (comma-separated). */
-export function enabledInstrumentations(enabled: string | undefined): Instrumentation[] {
-  const wanted = enabled === undefined ? undefined : new Set(enabled.split(',').map((name) => name.trim()));
+/**
+ * One instance of each instrumentation in INSTRUMENTED (of PROPAGATING when
+ * spans are not exported), or of those `enabled` names (comma-separated).
+ */
+export function enabledInstrumentations(enabled: string | undefined, exporting = true): Instrumentation[] {
+  const wanted: ReadonlySet<string> | undefined =
+    enabled !== undefined
+      ? new Set(enabled.split(',').map((name) => name.trim()))
+      : exporting
+        ? undefined
+        : new Set<string>(PROPAGATING);
   const build: Record<(typeof INSTRUMENTED)[number], () => Instrumentation> = {
     // Probes and scrapes every few seconds would bury the traces worth reading.
     http: () => new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => isProbe(request.url) }),

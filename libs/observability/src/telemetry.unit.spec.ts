@@ -29,8 +29,8 @@ describe('serviceIdentity', () => {
 });
 
 describe('enabledInstrumentations', () => {
-  const names = (enabled: string | undefined) => {
-    const instrumentations = enabledInstrumentations(enabled);
+  const names = (enabled: string | undefined, exporting = true) => {
+    const instrumentations = enabledInstrumentations(enabled, exporting);
     for (const instrumentation of instrumentations) instrumentation.disable();
     return instrumentations.map((instrumentation) => instrumentation.instrumentationName);
   };
@@ -42,6 +42,14 @@ describe('enabledInstrumentations', () => {
       '@opentelemetry/instrumentation-nestjs-core',
       '@opentelemetry/instrumentation-pg',
     ]);
+  });
+
+  it('loads only the context-carrying http and undici when no span is exported', () => {
+    expect(names(undefined, false)).toEqual([
+      '@opentelemetry/instrumentation-http',
+      '@opentelemetry/instrumentation-undici',
+    ]);
+    expect(names('pg', false)).toEqual(['@opentelemetry/instrumentation-pg']);
   });
 
   it('narrows to the names OTEL_NODE_ENABLED_INSTRUMENTATIONS lists, ignoring ones it does not load', () => {

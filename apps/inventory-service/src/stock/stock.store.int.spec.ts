@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@shop/testing';
-import { EventStore, EVENT_STORE_MIGRATIONS, migrate, rebuild } from '@shop/event-store';
+import { ConcurrencyError, EventStore, EVENT_STORE_MIGRATIONS, migrate, rebuild } from '@shop/event-store';
 import { PRODUCTS_MIGRATIONS, productsProjection } from './products.projection';
 import { stockDecider } from './stock.decider';
 import type { StockEvent } from './stock.events';
@@ -157,5 +157,68 @@ describe('stock store (real PostgreSQL)', () => {
       events: [],
     });
     expect(await available(sku)).toBe(100 - 8 * 3 + 3);
+  });
+
+  describe('the state cache', () => {
+    afterEach(() => jest.restoreAllMocks());
+
+    /** A decision in a transaction that rolls back: its state reaches the cache, its events never the stream. */
+    async function rolledBack(on: StockStore, sku: string, orderId: string, quantity: number): Promise<void> {
+      const client = await db.pool.connect();
+      try {
+        await client.query('begin');
+        const outcome = await on.executeIn(
+          client,
+          [{ sku, command: { kind: 'Reserve', orderId, quantity } }],
+          {},
+          new Set(),
+        );
+        expect(outcome).toMatchObject({ ok: true, events: [{ sku }] });
+        await client.query('rollback');
+      } finally {
+        client.release();
+      }
+    }
+
+    it('decides on the state the last append left, reading neither snapshot nor stream', async () => {
+      const sku = `CACHE-${randomUUID().slice(0, 8)}`;
+      await product(sku, 10);
+      const reads = jest.spyOn(store, 'readStream');
+      const outcome = await stock.execute([{ sku, command: { kind: 'Reserve', orderId: randomUUID(), quantity: 4 } }]);
+      expect(outcome).toMatchObject({ ok: true });
+      expect(reads).not.toHaveBeenCalled();
+      expect(await available(sku)).toBe(6);
+    });
+
+    it('decides a refusal of a cached state again on the stream', async () => {
+      const sku = `PHANTOM-${randomUUID().slice(0, 8)}`;
+      await product(sku, 5);
+      // Cached: all 5 units held by an order whose reservation rolled back.
+      await rolledBack(stock, sku, randomUUID(), 5);
+      const outcome = await stock.execute([{ sku, command: { kind: 'Reserve', orderId: randomUUID(), quantity: 3 } }]);
+      expect(outcome).toMatchObject({ ok: true });
+      expect(await available(sku)).toBe(2);
+    });
+
+    it('fails the append when another writer put a different event at the cached version, then decides on the stream', async () => {
+      const sku = `RACE-${randomUUID().slice(0, 8)}`;
+      await product(sku, 100);
+      const ghost = randomUUID();
+      await rolledBack(stock, sku, ghost, 30);
+      // Another process (its own cache) writes the version the rolled-back state claimed.
+      await new StockStore(db.pool, store).execute([
+        { sku, command: { kind: 'Reserve', orderId: randomUUID(), quantity: 10 } },
+      ]);
+
+      const late = randomUUID();
+      const reserve = () => stock.execute([{ sku, command: { kind: 'Reserve', orderId: late, quantity: 1 } }]);
+      await expect(reserve()).rejects.toBeInstanceOf(ConcurrencyError);
+      // The message comes again (the consumer's retry) and finds the stream as stored.
+      expect(await reserve()).toMatchObject({ ok: true });
+      const { state } = await new StockStore(db.pool, store).load(sku);
+      expect(state.available).toBe(89);
+      expect(Object.keys(state.reserved)).not.toContain(ghost);
+      expect(await available(sku)).toBe(89);
+    });
   });
 });

@@ -1,11 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import {
+  ConcurrencyError,
   type EventStore,
   loadSnapshot,
   lockStreams,
   type OutboxMessage,
   recordInInbox,
   saveSnapshot,
+  StateCache,
 } from '@shop/event-store';
 import { stockDecider, type StockState } from './stock.decider';
 import { type StockCommand, type StockEvent, StockRefused, type StockRefusal } from './stock.events';
@@ -47,13 +50,24 @@ export interface ExecuteOptions {
  * writers take a transaction-scoped advisory lock per SKU, in sorted order so
  * they cannot deadlock, and decide on state read inside the lock. The
  * expected-version check of the event store stays as the safety net.
+ *
+ * A busy SKU is written by every order that holds it; the state each append
+ * leaves (without `committed`) is kept in a StateCache, so the next decision
+ * reads neither snapshot nor tail. Appends on a cached state check the event
+ * at the expected version; a decision on cached state that appends nothing
+ * for a SKU (a refusal, a duplicate command) is taken again on the streams.
  */
 export class StockStore {
+  private readonly cache: StateCache<StockState>;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly store: EventStore,
     private readonly snapshotEvery = 50,
-  ) {}
+    options: { readonly cacheSize?: number } = {},
+  ) {
+    this.cache = new StateCache(options.cacheSize);
+  }
 
   /**
    * A SKU's state: snapshot + tail for its counts and open reservations.
@@ -68,28 +82,49 @@ export class StockStore {
     client?: pg.PoolClient,
     orders?: readonly string[],
   ): Promise<{ state: StockState; version: number }> {
+    const { state, version } = await this.fold(sku, client);
+    const committed = (await this.sold(client ?? this.pool, [sku], orders)).get(sku) ?? {};
+    return { state: { ...state, committed }, version };
+  }
+
+  /** Snapshot + tail: the SKU's state without `committed`, its version and the id of the event there. */
+  private async fold(
+    sku: string,
+    client?: pg.PoolClient,
+  ): Promise<{ state: StockState; version: number; lastEventId?: string }> {
     const streamId = streamOfSku(sku);
-    const db = client ?? this.pool;
-    const snapshot = await loadSnapshot<StockState>(db, streamId);
+    const snapshot = await loadSnapshot<StockState>(client ?? this.pool, streamId);
     const tail = await this.store.readStream(streamId, (snapshot?.version ?? 0) + 1, client);
-    const folded = tail.reduce<StockState>(
+    const state = tail.reduce<StockState>(
       (current, event) => stockDecider.evolve(current, { type: event.type, data: event.data } as StockEvent),
       snapshot ? { ...snapshot.state, committed: {} } : stockDecider.initialState(),
     );
-    // A decision about no order (a delivery, a new product) needs none of them.
-    const sold =
-      orders?.length === 0
-        ? []
-        : (
-            await db.query<{ order_id: string; quantity: number }>({
-              name: 'reservations-sold',
-              text: `select order_id, quantity from reservations
-                where sku = $1 and state = 'committed' and ($2::text[] is null or order_id = any($2::text[]))`,
-              values: [sku, orders ?? null],
-            })
-          ).rows;
-    const committed = Object.fromEntries(sold.map((row) => [row.order_id, row.quantity]));
-    return { state: { ...folded, committed }, version: tail.at(-1)?.streamVersion ?? snapshot?.version ?? 0 };
+    const last = tail.at(-1);
+    if (last) return { state, version: last.streamVersion, lastEventId: last.id };
+    return { state, version: snapshot?.version ?? 0 };
+  }
+
+  /**
+   * Units sold per order (committed, not returned) of these SKUs, from the
+   * reservations table, for `orders` only when given (a decision needs no
+   * others), in one query. A decision about no order (a delivery, a new
+   * product) needs none of them.
+   */
+  private async sold(
+    db: pg.Pool | pg.PoolClient,
+    skus: readonly string[],
+    orders: readonly string[] | undefined,
+  ): Promise<Map<string, Record<string, number>>> {
+    const bySku = new Map<string, Record<string, number>>();
+    if (orders?.length === 0 || skus.length === 0) return bySku;
+    const { rows } = await db.query<{ sku: string; order_id: string; quantity: number }>({
+      name: 'reservations-sold',
+      text: `select sku, order_id, quantity from reservations
+        where sku = any($1::text[]) and state = 'committed' and ($2::text[] is null or order_id = any($2::text[]))`,
+      values: [skus, orders ?? null],
+    });
+    for (const row of rows) bySku.set(row.sku, { ...bySku.get(row.sku), [row.order_id]: row.quantity });
+    return bySku;
   }
 
   async execute(commands: readonly SkuCommand[], options: ExecuteOptions = {}): Promise<StockOutcome | 'duplicate'> {
@@ -125,23 +160,46 @@ export class StockStore {
     const toLock = [...new Set(commands.map((command) => command.sku))].filter((sku) => !locked.has(sku));
     await lockStreams(client, toLock.map(streamOfSku));
     for (const sku of toLock) locked.add(sku);
-    const { outcome, versions, states } = await this.decide(commands, client);
+    let decision = await this.decide(commands, client, true);
+    // What cached states decide without appending (a refusal, a duplicate) is decided again on the streams.
+    if (decision.cached.size > 0) {
+      const appending = new Set(decision.outcome.ok ? decision.outcome.events.map(({ sku }) => sku) : []);
+      if ([...decision.cached.keys()].some((sku) => !appending.has(sku))) {
+        decision = await this.decide(commands, client, false);
+      }
+    }
+    const { outcome, versions, states, cached } = decision;
     if (outcome.ok) {
       const bySku = new Map<string, StockEvent[]>();
       for (const { sku, event } of outcome.events) bySku.set(sku, [...(bySku.get(sku) ?? []), event]);
-      await this.store.appendToStreams(
-        [...bySku].map(([sku, events]) => {
-          const version = versions.get(sku) ?? 0;
-          // Events caused by a message name it, so an auditor can tell a message applied twice (invariant 4).
-          const metadata = options.inbox ? { causationId: options.inbox.messageId } : undefined;
-          return {
-            streamId: streamOfSku(sku),
-            expected: version === 0 ? ('no_stream' as const) : version,
-            events: metadata ? events.map((event) => ({ ...event, metadata })) : events,
-          };
-        }),
-        { client },
-      );
+      // Events caused by a message name it, so an auditor can tell a message applied twice (invariant 4).
+      const metadata = options.inbox ? { causationId: options.inbox.messageId } : undefined;
+      const appends = [...bySku].map(([sku, events]) => {
+        const version = versions.get(sku) ?? 0;
+        const lastEventId = cached.get(sku);
+        return {
+          sku,
+          streamId: streamOfSku(sku),
+          expected: version === 0 ? ('no_stream' as const) : version,
+          events: events.map((event) => ({ ...event, id: randomUUID(), ...(metadata ? { metadata } : {}) })),
+          ...(lastEventId === undefined ? {} : { lastEventId }),
+        };
+      });
+      try {
+        await this.store.appendToStreams(appends, { client });
+      } catch (error) {
+        // The caller's transaction rolls back; the message comes again and finds the streams as stored.
+        if (error instanceof ConcurrencyError) for (const { streamId } of appends) this.cache.delete(streamId);
+        throw error;
+      }
+      for (const { sku, streamId, events } of appends) {
+        const state = states.get(sku);
+        const lastEventId = events.at(-1)?.id;
+        if (state && lastEventId) {
+          const version = (versions.get(sku) ?? 0) + events.length;
+          this.cache.set(streamId, { state: { ...state, committed: {} }, version, lastEventId });
+        }
+      }
       for (const { sku, event } of outcome.events) await applyToProducts(client, sku, event);
       // A snapshot every `snapshotEvery` events keeps a busy SKU's load short (state = snapshot + tail).
       for (const [sku, events] of bySku) {
@@ -169,22 +227,38 @@ export class StockStore {
     return new Map(result.rows.map((row) => [row.sku, row]));
   }
 
-  /** Decides every command on state read inside the locks; several commands on one SKU see each other's events. */
+  /**
+   * Decides every command on state read inside the locks (or, with
+   * `useCache`, kept from this process's last append of the SKU; `cached`
+   * names the id of the event each such state ends with); several commands
+   * on one SKU see each other's events.
+   */
   private async decide(
     commands: readonly SkuCommand[],
     client: pg.PoolClient,
-  ): Promise<{ outcome: StockOutcome; versions: Map<string, number>; states: Map<string, StockState> }> {
+    useCache: boolean,
+  ): Promise<{
+    outcome: StockOutcome;
+    versions: Map<string, number>;
+    states: Map<string, StockState>;
+    cached: Map<string, string>;
+  }> {
     const states = new Map<string, StockState>();
     const versions = new Map<string, number>();
+    const cached = new Map<string, string>();
+    const orders = [...new Set(commands.flatMap(({ command }) => ('orderId' in command ? [command.orderId] : [])))];
+    const skus = [...new Set(commands.map(({ sku }) => sku))];
+    const sold = await this.sold(client, skus, orders);
+    for (const sku of skus) {
+      const hit = useCache ? this.cache.get(streamOfSku(sku)) : undefined;
+      const { state, version, lastEventId } = hit ?? (await this.fold(sku, client));
+      if (hit && lastEventId !== undefined) cached.set(sku, lastEventId);
+      states.set(sku, { ...state, committed: sold.get(sku) ?? {} });
+      versions.set(sku, version);
+    }
     const events: Array<{ sku: string; event: StockEvent }> = [];
     const refusals = new Map<StockRefusal, string[]>();
-    const orders = [...new Set(commands.flatMap(({ command }) => ('orderId' in command ? [command.orderId] : [])))];
     for (const { sku, command } of commands) {
-      if (!states.has(sku)) {
-        const loaded = await this.load(sku, client, orders);
-        states.set(sku, loaded.state);
-        versions.set(sku, loaded.version);
-      }
       const state = states.get(sku) ?? stockDecider.initialState();
       try {
         const decided = stockDecider.decide(command, state);
@@ -195,10 +269,10 @@ export class StockStore {
         refusals.set(error.reason, [...(refusals.get(error.reason) ?? []), sku]);
       }
     }
-    if (refusals.size === 0) return { outcome: { ok: true, events }, versions, states };
+    if (refusals.size === 0) return { outcome: { ok: true, events }, versions, states, cached };
     // An unknown product outranks a shortage: such an order can never be fulfilled.
     const [first] = refusals.keys();
     const reason: StockRefusal = refusals.has('UNKNOWN_PRODUCT') ? 'UNKNOWN_PRODUCT' : (first ?? 'OUT_OF_STOCK');
-    return { outcome: { ok: false, reason, skus: refusals.get(reason) ?? [] }, versions, states };
+    return { outcome: { ok: false, reason, skus: refusals.get(reason) ?? [] }, versions, states, cached };
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import {
   ChargePayment,
@@ -10,7 +11,7 @@ import {
   ReleaseStock,
   ReserveStock,
 } from '@shop/contracts';
-import { type EventStore, type OutboxMessage, recordInInbox } from '@shop/event-store';
+import { ConcurrencyError, type EventStore, type OutboxMessage, recordInInbox, StateCache } from '@shop/event-store';
 import { outboxMessage } from '@shop/messaging';
 import { isRemoved } from '@shop/resilience';
 import { writeOrderRow } from '../orders/orders.projection';
@@ -33,27 +34,51 @@ export interface MessageMeta {
   readonly causationId: string;
 }
 
+interface Loaded {
+  readonly state: OrderState;
+  readonly version: number;
+  /** The id of the event at `version` when the state came from the cache (the append checks it). */
+  readonly cachedEventId?: string;
+}
+
 /**
  * Runs one command on one order: load, decide, append, and in the same
  * transaction update the read model and the saga deadline and write what the
  * saga sends out (commands to inventory and payment, facts on order.events).
  * Writers of one order (the API, replies, the timeout poller) take the
  * order's advisory lock first, so they queue instead of racing.
+ *
+ * An order's saga writes its stream five times or so in a few hundred
+ * milliseconds; the state each append leaves is kept (StateCache), so the
+ * next writer decides without reading the stream back. The cache is checked
+ * by the append itself, and whatever it would decide without appending is
+ * decided again on the stream as stored.
  */
 export class OrderStore {
+  private readonly cache: StateCache<OrderState>;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly store: EventStore,
     private readonly stackId: string,
-  ) {}
+    options: { readonly cacheSize?: number } = {},
+  ) {
+    this.cache = new StateCache(options.cacheSize);
+  }
 
   async load(orderId: string, client?: pg.PoolClient): Promise<{ state: OrderState; version: number }> {
+    const { state, version } = await this.read(orderId, client);
+    return { state, version };
+  }
+
+  private async read(orderId: string, client?: pg.PoolClient): Promise<Loaded & { lastEventId?: string }> {
     const events = await this.store.readStream(streamOfOrder(orderId), 1, client);
     const state = events.reduce<OrderState>(
       (current, event) => orderDecider.evolve(current, { type: event.type, data: event.data } as OrderEvent),
       orderDecider.initialState(),
     );
-    return { state, version: events.at(-1)?.streamVersion ?? 0 };
+    const last = events.at(-1);
+    return last ? { state, version: last.streamVersion, lastEventId: last.id } : { state, version: 0 };
   }
 
   /**
@@ -107,15 +132,59 @@ export class OrderStore {
         values: [streamOfOrder(orderId)],
       });
     }
-    const { state: before, version } = await this.load(orderId, client);
+    const streamId = streamOfOrder(orderId);
+    const cached = this.cache.get(streamId);
+    const attempts: Array<() => Promise<Loaded>> = [() => this.read(orderId, client)];
+    if (cached) attempts.unshift(() => Promise.resolve({ ...cached, cachedEventId: cached.lastEventId }));
+    for (const [attempt, load] of attempts.entries()) {
+      const loaded = await load();
+      const fromCache = loaded.cachedEventId !== undefined;
+      const retry = fromCache && attempt < attempts.length - 1;
+      let decided: Decided;
+      try {
+        decided = this.decide(loaded.state, command);
+      } catch (error) {
+        // A refusal of a cached state may be the cache's mistake: decided again on the stream.
+        if (retry) continue;
+        throw error;
+      }
+      // Nothing to append checks nothing: an unchanged cached state is decided again on the stream.
+      if (decided.events.length === 0) {
+        if (retry) continue;
+        return decided;
+      }
+      try {
+        await this.append(client, streamId, loaded, decided, meta);
+      } catch (error) {
+        this.cache.delete(streamId);
+        // A failed check (a version, not a unique violation) inserted nothing and left the transaction usable.
+        if (error instanceof ConcurrencyError && error.actual !== undefined && retry) continue;
+        throw error;
+      }
+      await this.project(client, decided.after);
+      return decided;
+    }
+    throw new Error(`order ${orderId}: no state to decide on`);
+  }
+
+  private decide(before: OrderState, command: OrderCommand): Decided {
     const events = orderDecider.decide(command, before);
-    const after = events.reduce(orderDecider.evolve, before);
-    if (events.length === 0) return { before, after, events };
+    return { before, after: events.reduce(orderDecider.evolve, before), events };
+  }
+
+  private async append(
+    client: pg.PoolClient,
+    streamId: string,
+    { version, cachedEventId }: Loaded,
+    { before, after, events }: Decided,
+    meta: MessageMeta,
+  ): Promise<void> {
     // Each event names what caused it, so an auditor can tell a message applied twice (invariant 4).
     const metadata = { correlationId: meta.correlationId, causationId: meta.causationId };
-    const recorded = events.map((event) => ({ ...event, metadata }));
-    await this.store.appendToStream(streamOfOrder(orderId), version === 0 ? 'no_stream' : version, recorded, {
+    const recorded = events.map((event) => ({ ...event, id: randomUUID(), metadata }));
+    await this.store.appendToStream(streamId, version === 0 ? 'no_stream' : version, recorded, {
       client,
+      ...(cachedEventId === undefined ? {} : { lastEventId: cachedEventId }),
       outbox: [
         ...sagaReactions(before, events)
           // UNSAFE_REMOVE_PATTERNS=compensation: the saga never gives stock back nor refunds (the proof of its compensations).
@@ -124,8 +193,8 @@ export class OrderStore {
         ...this.facts(after, events, meta),
       ],
     });
-    await this.project(client, after);
-    return { before, after, events };
+    const lastEventId = recorded.at(-1)?.id;
+    if (lastEventId) this.cache.set(streamId, { state: after, version: version + events.length, lastEventId });
   }
 
   /** The orders read model (the same function a rebuild replays through) and the saga deadline follow the order's state. */

@@ -1,0 +1,58 @@
+/** A stream's state as its last append in this process left it. */
+export interface CachedState<State> {
+  readonly state: State;
+  /** The stream's version after that append. */
+  readonly version: number;
+  /** The id of the event at `version`: the append that trusts this entry checks it (see EventStore). */
+  readonly lastEventId: string;
+}
+
+/**
+ * The state of recently written streams, kept by the writer that holds their
+ * locks, so a command on a hot stream (a popular SKU, an order in its saga)
+ * need not read and replay it before deciding.
+ *
+ * An entry is a claim, never trusted alone. The transaction that wrote it
+ * may still roll back, and another process may write the stream. So a writer
+ * that decides on a cached state appends with `lastEventId`: the append
+ * checks, in the same statement, that the event at the expected version is
+ * the one the cache names, and fails with ConcurrencyError otherwise (the
+ * writer then drops the entry and decides again on what the database holds).
+ * A decision on cached state that appends nothing (a refusal, a duplicate
+ * command) checks nothing, so the writer takes it again on fresh state.
+ *
+ * Bounded: the least recently used entry goes first. A capacity of 0 keeps
+ * nothing (every command reads its stream).
+ */
+export class StateCache<State> {
+  private readonly entries = new Map<string, CachedState<State>>();
+
+  constructor(private readonly capacity = 10_000) {}
+
+  get(streamId: string): CachedState<State> | undefined {
+    const entry = this.entries.get(streamId);
+    if (entry) {
+      this.entries.delete(streamId);
+      this.entries.set(streamId, entry);
+    }
+    return entry;
+  }
+
+  set(streamId: string, entry: CachedState<State>): void {
+    if (this.capacity <= 0) return;
+    this.entries.delete(streamId);
+    this.entries.set(streamId, entry);
+    if (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+  }
+
+  delete(streamId: string): void {
+    this.entries.delete(streamId);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
