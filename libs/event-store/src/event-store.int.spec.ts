@@ -47,6 +47,21 @@ describe('event store (real PostgreSQL)', () => {
     expect((await store.appendToStream(stream, 'any', [event('Noted')])).nextVersion).toBe(2);
   });
 
+  it('appends on a named last event only when that event is the one at the expected version', async () => {
+    const stream = `order-${randomUUID()}`;
+    const placed = randomUUID();
+    await store.appendToStream(stream, 'no_stream', [{ ...event('Placed'), id: placed }]);
+    // The right version with another event there (a state cached from a transaction that rolled back).
+    await expect(store.appendToStream(stream, 1, [event('Paid')], { lastEventId: randomUUID() })).rejects.toMatchObject(
+      {
+        name: 'ConcurrencyError',
+        actual: 1,
+      },
+    );
+    expect((await store.readStream(stream)).map((e) => e.type)).toEqual(['Placed']);
+    expect((await store.appendToStream(stream, 1, [event('Paid')], { lastEventId: placed })).nextVersion).toBe(2);
+  });
+
   it('lets exactly one of two racing writers append at a version', async () => {
     const stream = `sku-${randomUUID()}`;
     await store.appendToStream(stream, 'no_stream', [event('Received')]);

@@ -53,6 +53,9 @@ async function createMissing(
       })),
     });
   } catch (error) {
+    // Created, but the broker does not serve them yet ("This server does not host this topic-partition"
+    // while kafkajs waits for leaders; it retries only LEADER_NOT_AVAILABLE): untilServed waits for that.
+    if ((error as { retriable?: unknown }).retriable === true) return;
     // Another instance of the owner created some of them first: fine, as long as they all exist now.
     const now = new Set(await admin.listTopics());
     if (!missing.every((topic) => now.has(topic.name))) throw error;

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { ChargePayment, EnvelopeOf } from '@shop/contracts';
 import type { Logger } from '@shop/observability';
-import { chargeStep, paymentDecider } from '../payment/payment.decider';
+import { chargeStep, paymentDecider, type PaymentState } from '../payment/payment.decider';
 import type { ChargeOutcome } from '../payment/payment.events';
 import { chargeReply, type ReplyContext, replyContext } from '../payment/payment.replies';
-import type { PaymentStore } from '../payment/payment.store';
+import type { PaymentStore, WriteResult } from '../payment/payment.store';
 import type { PaymentProviderClient } from '../provider/payment-provider.client';
 import type { RefundPaymentHandler } from '../refund-payment/refund-payment.handler';
 
@@ -34,19 +34,25 @@ export class ChargePaymentHandler {
 
   async handle(envelope: EnvelopeOf<typeof ChargePayment>): Promise<void> {
     const context = replyContext(this.stackId, envelope.payload.orderId, envelope);
-    if (!(await this.payments.handled(envelope.id))) await this.charge(envelope, context);
-    // A capture never stands once a refund was asked for (one that overtook this charge).
-    await this.refunds.settle(context);
+    const after = (await this.payments.handled(envelope.id)) ? undefined : await this.charge(envelope, context);
+    // A capture never stands once a refund was asked for (one that overtook this charge). The state the
+    // charge's last step committed, read under the order's lock, already shows a refund asked before it;
+    // one asked after it is settled by its own handler.
+    await this.refunds.settle(context, undefined, after);
   }
 
-  private async charge(envelope: EnvelopeOf<typeof ChargePayment>, context: ReplyContext): Promise<void> {
+  /** Returns the state the charge's last step committed (undefined when it committed nothing). */
+  private async charge(
+    envelope: EnvelopeOf<typeof ChargePayment>,
+    context: ReplyContext,
+  ): Promise<PaymentState | undefined> {
     const { orderId, amountCents, currency, paymentToken } = envelope.payload;
     const requested = await this.payments.write(orderId, {
       decide: (state) =>
         paymentDecider.decide({ kind: 'RequestCharge', paymentId: randomUUID(), amountCents, currency }, state),
       metadata: context.meta,
     });
-    if (requested.outcome !== 'written') return;
+    if (requested.outcome !== 'written') return undefined;
     const { state } = requested;
     const step = chargeStep(state);
 
@@ -56,11 +62,11 @@ export class ChargePaymentHandler {
           { orderId, messageId: envelope.id },
           'ChargePayment after its refund was requested: not charged',
         );
-        await this.payments.write(orderId, { inbox: envelope.id });
-        return;
+        return written(await this.payments.write(orderId, { inbox: envelope.id }));
       case 'answer':
-        await this.payments.write(orderId, { reply: (current) => chargeReply(context, current), inbox: envelope.id });
-        return;
+        return written(
+          await this.payments.write(orderId, { reply: (current) => chargeReply(context, current), inbox: envelope.id }),
+        );
       case 'call-provider': {
         // What was recorded is sent, unchanged, on every retry: the same key with another body would be refused.
         const reply = await this.provider.charge({
@@ -73,13 +79,14 @@ export class ChargePaymentHandler {
           reply.outcome === 'captured'
             ? { status: 'captured', chargeId: reply.chargeId, amountCents: state.amountCents }
             : { status: 'declined', chargeId: reply.chargeId, reason: reply.reason };
-        await this.payments.write(orderId, {
-          decide: (current) => paymentDecider.decide({ kind: 'RecordCharge', outcome }, current),
-          reply: (current) => chargeReply(context, current),
-          inbox: envelope.id,
-          metadata: context.meta,
-        });
-        return;
+        return written(
+          await this.payments.write(orderId, {
+            decide: (current) => paymentDecider.decide({ kind: 'RecordCharge', outcome }, current),
+            reply: (current) => chargeReply(context, current),
+            inbox: envelope.id,
+            metadata: context.meta,
+          }),
+        );
       }
       default: {
         const unknown: never = step;
@@ -88,3 +95,6 @@ export class ChargePaymentHandler {
     }
   }
 }
+
+const written = (result: WriteResult): PaymentState | undefined =>
+  result.outcome === 'written' ? result.state : undefined;

@@ -1,5 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { type EventStore, type OutboxMessage, type RecordedEvent, recordInInbox } from '@shop/event-store';
+import {
+  ConcurrencyError,
+  type EventStore,
+  type OutboxMessage,
+  type RecordedEvent,
+  recordInInbox,
+  StateCache,
+} from '@shop/event-store';
 import { paymentDecider, type PaymentState } from './payment.decider';
 import type { PaymentEvent } from './payment.events';
 
@@ -31,16 +39,36 @@ export type WriteResult =
  * the expected-version check of the event store stays as the safety net.
  * No transaction is ever held open across a call to the provider: the
  * handlers call it between two steps.
+ *
+ * A charge writes its stream twice around the provider call; the state the
+ * first step leaves is kept (StateCache) for the second. As in the other
+ * services' stores, the append checks the cached event, and a step that
+ * appends nothing on a cached state is taken again on the stream.
  */
 export class PaymentStore {
+  private readonly cache: StateCache<PaymentState>;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly store: EventStore,
-  ) {}
+    options: { readonly cacheSize?: number } = {},
+  ) {
+    this.cache = new StateCache(options.cacheSize);
+  }
 
   async load(orderId: string, client?: pg.PoolClient): Promise<{ state: PaymentState; version: number }> {
+    const { state, version } = await this.read(orderId, client);
+    return { state, version };
+  }
+
+  private async read(
+    orderId: string,
+    client?: pg.PoolClient,
+  ): Promise<{ state: PaymentState; version: number; lastEventId?: string }> {
     const events = await this.store.readStream(streamOfOrder(orderId), 1, client);
-    return { state: replay(events), version: events.at(-1)?.streamVersion ?? 0 };
+    const last = events.at(-1);
+    const state = replay(events);
+    return last ? { state, version: last.streamVersion, lastEventId: last.id } : { state, version: 0 };
   }
 
   /** The stream's events as stored (for GET /payments/:orderId). */
@@ -72,32 +100,66 @@ export class PaymentStore {
         text: 'select pg_advisory_xact_lock(hashtextextended($1, 0))',
         values: [streamId],
       });
-      const { state, version } = await this.load(orderId, client);
-      const events = step.decide?.(state) ?? [];
-      const next = events.reduce(paymentDecider.evolve, state);
-      const outbox = step.reply?.(next, events) ?? [];
-      if (events.length > 0) {
-        await this.store.appendToStream(
-          streamId,
-          version === 0 ? 'no_stream' : version,
-          events.map((event) => ({
-            type: event.type,
-            data: event.data,
-            ...(step.metadata ? { metadata: step.metadata } : {}),
-          })),
-          { client, outbox },
-        );
-      } else {
-        await this.store.writeOutbox(client, outbox);
-      }
+      const written = await this.step(client, streamId, orderId, step);
       await client.query('commit');
-      return { outcome: 'written', state: next, events };
+      return { outcome: 'written', ...written };
     } catch (error) {
       await client.query('rollback').catch(() => undefined);
       throw error;
     } finally {
       client.release();
     }
+  }
+
+  /** Decide on the cached state (checked by the append) or, failing that, on the stream; append; write the outbox. */
+  private async step(
+    client: pg.PoolClient,
+    streamId: string,
+    orderId: string,
+    step: WriteStep,
+  ): Promise<{ state: PaymentState; events: readonly PaymentEvent[] }> {
+    const cached = this.cache.get(streamId);
+    for (const fromCache of cached ? [true, false] : [false]) {
+      const { state, version, lastEventId } = fromCache && cached ? cached : await this.read(orderId, client);
+      let events: readonly PaymentEvent[];
+      try {
+        events = step.decide?.(state) ?? [];
+      } catch (error) {
+        // A refusal of a cached state may be the cache's mistake: taken again on the stream.
+        if (fromCache) continue;
+        throw error;
+      }
+      // Nothing to append checks nothing: a cached state that changes nothing is taken again on the stream.
+      if (fromCache && events.length === 0) continue;
+      const next = events.reduce(paymentDecider.evolve, state);
+      const outbox = step.reply?.(next, events) ?? [];
+      if (events.length === 0) {
+        await this.store.writeOutbox(client, outbox);
+        return { state: next, events };
+      }
+      const recorded = events.map((event) => ({
+        id: randomUUID(),
+        type: event.type,
+        data: event.data,
+        ...(step.metadata ? { metadata: step.metadata } : {}),
+      }));
+      try {
+        await this.store.appendToStream(streamId, version === 0 ? 'no_stream' : version, recorded, {
+          client,
+          outbox,
+          ...(fromCache && lastEventId !== undefined ? { lastEventId } : {}),
+        });
+      } catch (error) {
+        this.cache.delete(streamId);
+        // A failed check (not a unique violation) inserted nothing and left the transaction usable.
+        if (fromCache && error instanceof ConcurrencyError && error.actual !== undefined) continue;
+        throw error;
+      }
+      const last = recorded.at(-1);
+      if (last) this.cache.set(streamId, { state: next, version: version + events.length, lastEventId: last.id });
+      return { state: next, events };
+    }
+    throw new Error(`payment of order ${orderId}: no state to decide on`);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { EnvelopeOf, RefundPayment } from '@shop/contracts';
-import { paymentDecider, refundOwed } from '../payment/payment.decider';
+import { paymentDecider, type PaymentState, refundOwed } from '../payment/payment.decider';
 import { chargeReply, refundReply, type ReplyContext, replyContext } from '../payment/payment.replies';
 import type { PaymentStore } from '../payment/payment.store';
 import type { PaymentProviderClient } from '../provider/payment-provider.client';
@@ -51,10 +51,11 @@ export class RefundPaymentHandler {
    * `inbox` this finishes that RefundPayment and always answers it (with
    * "nothing captured" when nothing is owed); without, it acts only when
    * something is owed back, and is run after every command of the order.
+   * `known`: the order's state as a step just committed it (not read again).
    */
-  async settle(context: ReplyContext, inbox?: string): Promise<void> {
+  async settle(context: ReplyContext, inbox?: string, known?: PaymentState): Promise<void> {
     const { orderId } = context;
-    const { state } = await this.payments.load(orderId);
+    const state = known ?? (await this.payments.load(orderId)).state;
     const owed = refundOwed(state);
     if (owed === 0 && inbox === undefined) return;
     const refund =
