@@ -44,6 +44,33 @@ async function changeAvailable(client: pg.PoolClient, sku: string, by: number): 
   });
 }
 
+/** What a reservation event does to both tables, in one statement (a data-modifying CTE runs once, used or not). */
+async function reserve(client: pg.PoolClient, sku: string, orderId: string, quantity: number): Promise<void> {
+  await client.query({
+    name: 'products-reserve',
+    text: `with changed as (update products set available = available - $3, updated_at = now() where sku = $1 returning 1)
+      insert into reservations (order_id, sku, quantity, state) values ($2, $1, $3, 'reserved')
+      on conflict (order_id, sku) do update set quantity = excluded.quantity, state = 'reserved'`,
+    values: [sku, orderId, quantity],
+  });
+}
+
+/** Units back to `available` and the reservation's new state, in one statement. */
+async function giveBack(
+  client: pg.PoolClient,
+  sku: string,
+  orderId: string,
+  quantity: number,
+  state: 'released' | 'returned',
+): Promise<void> {
+  await client.query({
+    name: 'products-give-back',
+    text: `with changed as (update products set available = available + $3, updated_at = now() where sku = $1 returning 1)
+      update reservations set state = $4 where order_id = $2 and sku = $1`,
+    values: [sku, orderId, quantity, state],
+  });
+}
+
 async function setReservationState(client: pg.PoolClient, orderId: string, sku: string, state: string): Promise<void> {
   await client.query({
     name: 'reservations-set-state',
@@ -64,24 +91,16 @@ export async function applyToProducts(client: pg.PoolClient, sku: string, event:
       await changeAvailable(client, sku, event.data.quantity);
       return;
     case 'StockReserved':
-      await changeAvailable(client, sku, -event.data.quantity);
-      await client.query({
-        name: 'reservations-insert',
-        text: `insert into reservations (order_id, sku, quantity, state) values ($1, $2, $3, 'reserved')
-         on conflict (order_id, sku) do update set quantity = excluded.quantity, state = 'reserved'`,
-        values: [event.data.orderId, sku, event.data.quantity],
-      });
+      await reserve(client, sku, event.data.orderId, event.data.quantity);
       return;
     case 'ReservationReleased':
-      await changeAvailable(client, sku, event.data.quantity);
-      await setReservationState(client, event.data.orderId, sku, 'released');
+      await giveBack(client, sku, event.data.orderId, event.data.quantity, 'released');
       return;
     case 'ReservationCommitted':
       await setReservationState(client, event.data.orderId, sku, 'committed');
       return;
     case 'StockReturned':
-      await changeAvailable(client, sku, event.data.quantity);
-      await setReservationState(client, event.data.orderId, sku, 'returned');
+      await giveBack(client, sku, event.data.orderId, event.data.quantity, 'returned');
       return;
     default: {
       const unknown: never = event;

@@ -161,7 +161,7 @@ export class OrderStore {
         if (error instanceof ConcurrencyError && error.actual !== undefined && retry) continue;
         throw error;
       }
-      await this.project(client, decided.after);
+      await this.project(client, decided.before, decided.after);
       return decided;
     }
     throw new Error(`order ${orderId}: no state to decide on`);
@@ -197,9 +197,15 @@ export class OrderStore {
     if (lastEventId) this.cache.set(streamId, { state: after, version: version + events.length, lastEventId });
   }
 
-  /** The orders read model (the same function a rebuild replays through) and the saga deadline follow the order's state. */
-  private async project(client: pg.PoolClient, state: OrderState): Promise<void> {
+  /**
+   * The orders read model (the same function a rebuild replays through) and
+   * the saga deadline follow the order's state. The deadline is written when
+   * the order becomes PENDING and deleted when it stops being PENDING; the
+   * steps in between leave it alone.
+   */
+  private async project(client: pg.PoolClient, before: OrderState, state: OrderState): Promise<void> {
     await writeOrderRow(client, state);
+    if (state.status === before.status) return;
     if (state.status === 'PENDING') {
       await client.query({
         name: 'saga-deadline-insert',
