@@ -76,6 +76,17 @@ describe('OrderStore state cache (real PostgreSQL)', () => {
     expect(await types(orderId)).toEqual(['1:OrderPlaced', '2:StockReserved', '3:PaymentCaptured', '4:OrderConfirmed']);
   });
 
+  it('places a new order without reading its stream, and refuses a second placement on what the stream holds', async () => {
+    const orderId = randomUUID();
+    const reads = jest.spyOn(store, 'readStream');
+    await orders.execute(orderId, place(orderId), meta());
+    expect(reads).not.toHaveBeenCalled();
+    // A process that never saw the order (its cache is empty) assumes a new stream; the append says otherwise.
+    const other = new OrderStore(db.pool, store, 'ordercache');
+    await expect(other.execute(orderId, place(orderId), meta())).rejects.toMatchObject({ reason: 'ORDER_EXISTS' });
+    expect(await types(orderId)).toEqual(['1:OrderPlaced']);
+  });
+
   it('decides again on the stream what a rolled-back state would have ignored', async () => {
     const orderId = await reservedOrder();
     await rolledBack(orderId, { kind: 'RecordPaymentCaptured', amountCents: 2400, now: now() });

@@ -37,9 +37,12 @@ export interface MessageMeta {
 interface Loaded {
   readonly state: OrderState;
   readonly version: number;
-  /** The id of the event at `version` when the state came from the cache (the append checks it). */
+  /** Set when the state was not read from the stream: the id of the event at `version` (the append checks it). */
   readonly cachedEventId?: string;
 }
+
+/** An order assumed not to exist yet; at version 0 the append's check (no events) needs no event id. */
+const NO_STREAM: Loaded = { state: orderDecider.initialState(), version: 0, cachedEventId: '' };
 
 /**
  * Runs one command on one order: load, decide, append, and in the same
@@ -136,6 +139,8 @@ export class OrderStore {
     const cached = this.cache.get(streamId);
     const attempts: Array<() => Promise<Loaded>> = [() => this.read(orderId, client)];
     if (cached) attempts.unshift(() => Promise.resolve({ ...cached, cachedEventId: cached.lastEventId }));
+    // A new order's stream is empty: placed without reading it (the append checks it has no events).
+    else if (command.kind === 'PlaceOrder') attempts.unshift(() => Promise.resolve(NO_STREAM));
     for (const [attempt, load] of attempts.entries()) {
       const loaded = await load();
       const fromCache = loaded.cachedEventId !== undefined;
