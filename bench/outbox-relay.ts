@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
-import { createProducer } from '@shop/messaging';
+import { logLevel } from 'kafkajs';
+import { createKafka, createProducer } from '@shop/messaging';
 import pg from 'pg';
 import { EventStore, kafkaOutboxPublisher, migrate, OutboxRelay, type PendingMessage } from '@shop/event-store';
 import { startKafka, stopKafka } from '@shop/stack/kafka';
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const brokers = process.env['KAFKA_BROKERS']?.split(',') ?? started?.brokers ?? [];
   const db = await scratchDatabase('relay');
   const pool = new pg.Pool({ connectionString: db.url, max: 12 });
-  const kafka = new Kafka({ clientId: 'bench-relay', brokers, logLevel: logLevel.NOTHING });
+  const kafka = createKafka({ clientId: 'bench-relay', brokers }, { logLevel: logLevel.NOTHING });
   const topic = `bench.relay.${randomUUID().slice(0, 8)}`;
   const admin = kafka.admin();
   await admin.connect();

@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import type { ReadinessCheck } from '@shop/health';
+import { applyKafkajsIdleFix } from './kafkajs-idle-fix';
 
 export interface KafkaOptions {
   readonly brokers: readonly string[];
@@ -7,6 +8,7 @@ export interface KafkaOptions {
 }
 
 export function createKafka(options: KafkaOptions, overrides: Partial<KafkaConfig> = {}): Kafka {
+  applyKafkajsIdleFix();
   return new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],
