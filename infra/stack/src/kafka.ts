@@ -113,9 +113,16 @@ export async function ensureFormatted(stack: Stack): Promise<void> {
   writeFileSync(marker, new Date().toISOString());
 }
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding. */
-function clusterId(): string {
-  return Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url');
+/**
+ * A KRaft cluster id: 16 random bytes, base64url without padding, never
+ * starting with '-' (kafka-storage would read it as an option, as Kafka's own
+ * Uuid.randomUuid() avoids too; one id in 64 did).
+ */
+export function clusterId(): string {
+  for (;;) {
+    const id = Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** True when a kafkajs admin can list topics on `brokers`. */
