@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { isRemoved } from '@shop/resilience';
 
 /**
  * Takes the transaction-scoped advisory locks of several streams in one
@@ -16,4 +17,32 @@ export async function lockStreams(client: pg.PoolClient, streamIds: Iterable<str
     text: 'select pg_advisory_xact_lock(hashtextextended(id, 0)) from unnest($1::text[]) as id',
     values: [sorted],
   });
+}
+
+/**
+ * The first statement of a transaction that handles one message on one
+ * stream: takes the stream's lock (as lockStreams does) and records the
+ * message in the inbox, in one round trip. True when the message is new;
+ * false for a duplicate (the caller rolls back). The lock is taken before the
+ * inbox row, so two deliveries of one message queue on the lock and the
+ * second finds the first's row once it committed.
+ */
+export async function lockStreamAndRecord(
+  client: pg.PoolClient,
+  streamId: string,
+  consumer: string,
+  messageId: string,
+): Promise<boolean> {
+  // UNSAFE_REMOVE_PATTERNS=inbox: every delivery counts as the first (the proof that the inbox is what dedupes).
+  if (isRemoved('inbox')) {
+    await lockStreams(client, [streamId]);
+    return true;
+  }
+  const recorded = await client.query({
+    name: 'lock-stream-and-record',
+    text: `with locked as materialized (select pg_advisory_xact_lock(hashtextextended($1, 0)))
+      insert into inbox (consumer, message_id) select $2, $3 from locked on conflict do nothing`,
+    values: [streamId, consumer, messageId],
+  });
+  return recorded.rowCount === 1;
 }

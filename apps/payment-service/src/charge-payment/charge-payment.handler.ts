@@ -51,6 +51,7 @@ export class ChargePaymentHandler {
       decide: (state) =>
         paymentDecider.decide({ kind: 'RequestCharge', paymentId: randomUUID(), amountCents, currency }, state),
       metadata: context.meta,
+      newStream: true,
     });
     if (requested.outcome !== 'written') return undefined;
     const { state } = requested;

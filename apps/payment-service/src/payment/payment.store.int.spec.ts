@@ -44,6 +44,27 @@ describe('PaymentStore state cache (real PostgreSQL)', () => {
     expect(captured).toMatchObject({ outcome: 'written', state: { status: 'captured', capturedCents: 2400 } });
   });
 
+  it("starts a charge's stream without reading it, and decides on the stream when it already exists", async () => {
+    const payments = new PaymentStore(db.pool, store);
+    const reads = jest.spyOn(store, 'readStream');
+    const fresh = await payments.write(randomUUID(), { ...request(2400), newStream: true });
+    expect(fresh).toMatchObject({ outcome: 'written', state: { status: 'requested' } });
+    expect(reads).not.toHaveBeenCalled();
+
+    // The compensation overtook the charge: the stream exists, and the charge is not requested on it.
+    const orderId = randomUUID();
+    await new PaymentStore(db.pool, store).write(orderId, {
+      decide: (state) => paymentDecider.decide({ kind: 'RequestRefund' }, state),
+    });
+    const overtaken = await payments.write(orderId, { ...request(2400), newStream: true });
+    expect(overtaken).toMatchObject({
+      outcome: 'written',
+      state: { status: 'none', refundRequested: true },
+      events: [],
+    });
+    expect((await store.readStream(`payment-${orderId}`)).map((event) => event.type)).toEqual(['RefundRequested']);
+  });
+
   it('decides on the stream when another writer appended after the cached state', async () => {
     const payments = new PaymentStore(db.pool, store);
     const orderId = randomUUID();

@@ -5,7 +5,8 @@ import {
   type EventStore,
   type OutboxMessage,
   type RecordedEvent,
-  recordInInbox,
+  lockStreamAndRecord,
+  lockStreams,
   StateCache,
 } from '@shop/event-store';
 import { paymentDecider, type PaymentState } from './payment.decider';
@@ -25,6 +26,12 @@ export interface WriteStep {
   readonly inbox?: string;
   /** Stored with every event (correlation and causation ids). */
   readonly metadata?: Readonly<Record<string, unknown>>;
+  /**
+   * The step normally starts the stream (a charge's first): decided on an
+   * empty state without reading; the append's no-stream check sends any
+   * other case to the stream.
+   */
+  readonly newStream?: boolean;
 }
 
 export type WriteResult =
@@ -91,15 +98,12 @@ export class PaymentStore {
     const client = await this.pool.connect();
     try {
       await client.query('begin');
-      if (step.inbox !== undefined && !(await recordInInbox(client, INBOX_CONSUMER, step.inbox))) {
+      // The order's lock, and the inbox row of the message this step finishes, in one statement.
+      if (step.inbox === undefined) await lockStreams(client, [streamId]);
+      else if (!(await lockStreamAndRecord(client, streamId, INBOX_CONSUMER, step.inbox))) {
         await client.query('rollback');
         return { outcome: 'duplicate' };
       }
-      await client.query({
-        name: 'payment-lock',
-        text: 'select pg_advisory_xact_lock(hashtextextended($1, 0))',
-        values: [streamId],
-      });
       const written = await this.step(client, streamId, orderId, step);
       await client.query('commit');
       return { outcome: 'written', ...written };
@@ -118,9 +122,12 @@ export class PaymentStore {
     orderId: string,
     step: WriteStep,
   ): Promise<{ state: PaymentState; events: readonly PaymentEvent[] }> {
-    const cached = this.cache.get(streamId);
-    for (const fromCache of cached ? [true, false] : [false]) {
-      const { state, version, lastEventId } = fromCache && cached ? cached : await this.read(orderId, client);
+    // Not read from the stream: the state this process's last append left, or, for a step that
+    // starts the stream, an empty one. Either is checked by the append (lastEventId, no_stream).
+    const assumed: { state: PaymentState; version: number; lastEventId?: string } | undefined =
+      this.cache.get(streamId) ?? (step.newStream ? { state: paymentDecider.initialState(), version: 0 } : undefined);
+    for (const fromCache of assumed ? [true, false] : [false]) {
+      const { state, version, lastEventId } = fromCache && assumed ? assumed : await this.read(orderId, client);
       let events: readonly PaymentEvent[];
       try {
         events = step.decide?.(state) ?? [];
