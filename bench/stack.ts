@@ -32,12 +32,18 @@ import { type BenchStack, processUsage, type ProcessUsage, say, withBenchStack }
  *
  *   npm run bench        BENCH_RATES=20,35,50,75,100  BENCH_STEP_SECONDS=60
  *                        BENCH_FIXED_RATE=300  BENCH_FIXED_SECONDS=60  BENCH_BROWSE_RATE=50
+ *                        BENCH_WARMUP_SECONDS=20
+ *
+ * A warm-up at half the first step's rate comes first and is not measured:
+ * without it the first step measured V8 compiling the hot paths, the pools
+ * opening their connections and the first fetches of every consumer.
  */
 const RATES = (process.env['BENCH_RATES'] ?? '20,35,50,75,100').split(',').map(Number).slice(0, 5);
 const STEP_SECONDS = Number(process.env['BENCH_STEP_SECONDS'] ?? 60);
 const FIXED_RATE = Number(process.env['BENCH_FIXED_RATE'] ?? 300);
 const FIXED_SECONDS = Number(process.env['BENCH_FIXED_SECONDS'] ?? 60);
 const BROWSE_RATE = Number(process.env['BENCH_BROWSE_RATE'] ?? 50);
+const WARMUP_SECONDS = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 20);
 const RESTOCK = 1_000_000;
 const SAGA_P99_LIMIT_MS = 1_000;
 const root = path.resolve(import.meta.dirname, '..');
@@ -264,6 +270,14 @@ async function main(): Promise<void> {
   // The pool size `npm start` gives every service (the bench's own port block would get the test runner's 3).
   const result = await withBenchStack({ DB_POOL_MAX: process.env['DB_POOL_MAX'] ?? '6' }, async (bench) => {
     say(await restock(bench));
+    if (WARMUP_SECONDS > 0) {
+      const rate = Math.max(1, Math.round((RATES[0] ?? 20) / 2));
+      say(`warm-up: ${rate} orders/s for ${WARMUP_SECONDS} s (not measured)`);
+      await load(bench, 'warm-up', ['--rate', String(rate), '--duration', String(WARMUP_SECONDS), '--mix', '0/100/0']);
+      await quiet(bench.stack.id);
+    }
+    // What the warm-up left is subtracted from the run's counts.
+    const warm = await orderAndEventCounts(bench.stack.id);
     const usageBefore = Object.fromEntries(
       Object.entries(bench.pids()).map(([name, pid]) => [name, processUsage(pid)]),
     );
@@ -324,7 +338,13 @@ async function main(): Promise<void> {
     await quiet(bench.stack.id);
     const saga = await sagaLatency(bench.stack.id, from, new Date());
 
-    const counts = await orderAndEventCounts(bench.stack.id);
+    const after = await orderAndEventCounts(bench.stack.id);
+    const counts = {
+      events: after.events - warm.events,
+      byStatus: Object.fromEntries(
+        Object.entries(after.byStatus).map(([status, n]) => [status, n - (warm.byStatus[status] ?? 0)]),
+      ),
+    };
     const ordersEnded = Object.entries(counts.byStatus)
       .filter(([status]) => status !== 'PENDING')
       .reduce((sum, [, n]) => sum + n, 0);
