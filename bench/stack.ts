@@ -27,8 +27,9 @@ import { type BenchStack, processUsage, type ProcessUsage, say, withBenchStack }
  * with only measures a growing queue, and its backlog would outlast the run).
  *
  * Besides latency, the figures that explain it: CPU milliseconds per order
- * of every process (PostgreSQL's backends included) and commits per order of
- * every database.
+ * of every process (PostgreSQL's backends included), writing transactions
+ * per order (transaction ids handed out) and transactions per order of every
+ * database (pg_stat_database, which counts read-only statements too).
  *
  *   npm run bench        BENCH_RATES=20,35,50,75,100  BENCH_STEP_SECONDS=60
  *                        BENCH_FIXED_RATE=300  BENCH_FIXED_SECONDS=60  BENCH_BROWSE_RATE=50
@@ -234,6 +235,22 @@ async function commitsByDatabase(stackId: string): Promise<Record<string, number
   }
 }
 
+/**
+ * Transaction ids the server has handed out: one per transaction that
+ * writes (a read-only one gets none), whichever database, this call's own
+ * included. The bench's stack is what writes during the run.
+ */
+async function writingTransactions(): Promise<bigint> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ xid: string }>('select pg_current_xact_id()::text as xid');
+    return BigInt(rows[0]?.xid ?? '0');
+  } finally {
+    await client.end();
+  }
+}
+
 /** Orders by status, and every service's event count (events per order is a design figure). */
 async function orderAndEventCounts(stackId: string): Promise<{ byStatus: Record<string, number>; events: number }> {
   let events = 0;
@@ -283,6 +300,7 @@ async function main(): Promise<void> {
     );
     const postgresBefore = postgresCpuSeconds();
     const commitsBefore = await commitsByDatabase(bench.stack.id);
+    const writesBefore = await writingTransactions();
     const steps: Array<{ rate: number; sustained: boolean; totals: LoadTotals; saga: { p50: number; p99: number } }> =
       [];
     for (const rate of RATES) {
@@ -358,6 +376,9 @@ async function main(): Promise<void> {
     }
     const postgresSeconds = Number((postgresCpuSeconds() - postgresBefore).toFixed(2));
     const commitsAfter = await commitsByDatabase(bench.stack.id);
+    const writesPerOrder = Number(
+      (Number((await writingTransactions()) - writesBefore - 1n) / Math.max(1, ordersEnded)).toFixed(2),
+    );
     const commitsPerOrder = Object.fromEntries(
       Object.entries(commitsAfter).map(([database, commits]) => [
         database,
@@ -377,11 +398,12 @@ async function main(): Promise<void> {
       usage,
       postgres: { cpuSecondsUnderLoad: postgresSeconds, cpuMsPerOrder: perOrder(postgresSeconds) },
       commitsPerOrder,
+      writesPerOrder,
       audit: audited,
     };
   });
 
-  const { steps, best, fixed, usage, postgres, commitsPerOrder, orders } = result;
+  const { steps, best, fixed, usage, postgres, commitsPerOrder, writesPerOrder, orders } = result;
   const totalCpuMsPerOrder =
     Object.values(usage).reduce((sum, figures) => sum + figures.cpuMsPerOrder, 0) + postgres.cpuMsPerOrder;
   const commitsTotal = Object.values(commitsPerOrder).reduce((sum, n) => sum + n, 0);
@@ -390,7 +412,7 @@ async function main(): Promise<void> {
     `| --- | --- |`,
     `| ceiling: single-row INSERT commits/s (8 clients) | ${ceilingPerSecond} |`,
     `| highest sustained order rate (0 errors, saga p99 < 1 s, ${STEP_SECONDS} s steps) | ${best}/s |`,
-    `| orders/s per ceiling commits/s; commits/s used at that rate | ${(best / ceilingPerSecond).toFixed(4)}; ${Math.round(best * commitsTotal)} (${((best * commitsTotal * 100) / ceilingPerSecond).toFixed(0)} % of the ceiling) |`,
+    `| orders/s per ceiling commits/s; writing commits/s at that rate | ${(best / ceilingPerSecond).toFixed(4)}; ${Math.round(best * writesPerOrder)} (${((best * writesPerOrder * 100) / ceilingPerSecond).toFixed(0)} % of the ceiling) |`,
     ...steps.map(
       (step) =>
         `| step ${step.rate}/s | ${step.totals.errors} errors, ${step.totals.dropped} dropped, saga p50/p99 ${step.saga.p50}/${step.saga.p99} ms${step.sustained ? '' : ' (not sustained)'} |`,
@@ -402,7 +424,10 @@ async function main(): Promise<void> {
       .map(([status, n]) => `${status} ${n}`)
       .join(', ')}) |`,
     `| events per order (all services) | ${orders.eventsPerOrder.toFixed(2)} |`,
-    `| commits per order | ${commitsTotal.toFixed(1)} (${Object.entries(commitsPerOrder)
+    `| writing transactions per order (transaction ids, whole server) | ${writesPerOrder} |`,
+    `| transactions per order, read-only ones included (pg_stat_database) | ${commitsTotal.toFixed(1)} (${Object.entries(
+      commitsPerOrder,
+    )
       .map(([database, n]) => `${database} ${n}`)
       .join(', ')}) |`,
     `| CPU ms per order, all processes | ${totalCpuMsPerOrder.toFixed(1)} (2 cores: at most ${Math.round(2000 / totalCpuMsPerOrder)} orders/s) |`,
