@@ -186,18 +186,25 @@ export class OutboxRelay {
     const client = await this.pool.connect();
     try {
       await client.query('begin');
-      // The lock and the read in one statement: the lock (an InitPlan, taken once) gates every row, so
-      // a relay that does not get it reads nothing and another relay's batch is not read twice.
+      // The lock in a statement of its own: the read after it takes its snapshot once the lock is held,
+      // so it sees as sent what the previous holder marked sent before it let go.
+      const lock = await client.query<{ locked: boolean }>({
+        name: 'outbox-relay-lock',
+        text: 'select pg_try_advisory_xact_lock(hashtextextended($1, 0)) as locked',
+        values: [this.options.lockName ?? 'outbox-relay'],
+      });
+      if (!lock.rows[0]?.locked) {
+        await client.query('rollback');
+        return 0;
+      }
       const result = await client.query<OutboxRow>({
         name: 'outbox-relay-pending',
-        text: `with lock as materialized (select pg_try_advisory_xact_lock(hashtextextended($2, 0)) as locked)
-         select id, message_id, topic, key, value, headers, traceparent, created_at
+        text: `select id, message_id, topic, key, value, headers, traceparent, created_at
            from outbox
-          where (select locked from lock)
-            and status = 'pending' and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          where status = 'pending' and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
           order by transaction_id, id
           limit $1`,
-        values: [this.options.batchSize ?? 500, this.options.lockName ?? 'outbox-relay'],
+        values: [this.options.batchSize ?? 500],
       });
       const rows = result.rows.map((row): PendingMessage => ({
         id: BigInt(row.id),

@@ -10,7 +10,7 @@ import {
 import { handleManyOnce, lockStreams, type OutboxMessage } from '@shop/event-store';
 import { type BatchItem, type MessageContext, outboxMessage, PermanentError } from '@shop/messaging';
 import { streamOfSku } from '../stock/products.projection';
-import type { ProductRow, SkuCommand, StockOutcome, StockStore } from '../stock/stock.store';
+import type { ProductRow, SkuCommand, StockOutcome, StockStore, StockTransaction } from '../stock/stock.store';
 
 export const INBOX_CONSUMER = 'inventory-commands';
 
@@ -43,6 +43,20 @@ export class ReservationHandler {
    */
   async handleBatch(items: readonly BatchItem[]): Promise<void> {
     const ids = items.map((item) => item.envelope.id);
+    const transaction = this.stock.transaction();
+    try {
+      await this.handleBatchIn(items, ids, transaction);
+    } catch (error) {
+      this.stock.rolledBack(transaction);
+      throw error;
+    }
+  }
+
+  private async handleBatchIn(
+    items: readonly BatchItem[],
+    ids: readonly string[],
+    transaction: StockTransaction,
+  ): Promise<void> {
     await handleManyOnce(this.pool, INBOX_CONSUMER, ids, async (client, first) => {
       const work = items.filter((item) => isStockCommand(item.envelope) && first(item.envelope.id));
       const orders = work.map((item) => (item.envelope.payload as { orderId: string }).orderId);
@@ -58,12 +72,13 @@ export class ReservationHandler {
           .map((line) => line.sku),
       ]);
       await lockStreams(client, [...skus].map(streamOfSku));
+      for (const sku of skus) transaction.locked.add(sku);
       for (const { envelope, traced } of work) {
         await traced(async () => {
           const plan = await this.plan(envelope, client);
           if (!plan) return;
           const inbox = { consumer: INBOX_CONSUMER, messageId: envelope.id };
-          await this.stock.executeIn(client, plan.commands, { inbox, outbox: plan.outbox }, skus);
+          await this.stock.executeIn(client, plan.commands, { inbox, outbox: plan.outbox }, transaction);
         });
       }
     });

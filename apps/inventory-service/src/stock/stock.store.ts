@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import {
+  type CachedState,
   ConcurrencyError,
   type EventStore,
   loadSnapshot,
@@ -32,6 +33,22 @@ export interface ProductRow {
   readonly available: number;
 }
 
+/**
+ * What one transaction knows of the SKUs it decides on: the locks it holds
+ * (lockStreams) and the cache entries its appends wrote. Entries go to the
+ * cache at once, before the commit: the next writer of the SKU in this
+ * process takes the lock the moment the commit lands, and must find them.
+ * If the transaction rolls back, StockStore.rolledBack takes them out again,
+ * so the messages of a failed batch, handled again one by one, do not fail
+ * their appends on states that never committed.
+ */
+export interface StockTransaction {
+  readonly locked: Set<string>;
+  readonly staged: Map<string, CachedState<StockState>>;
+  /** The entry each stream had before this transaction's first append to it (what a rollback puts back). */
+  readonly replaced: Map<string, CachedState<StockState> | undefined>;
+}
+
 export interface ExecuteOptions {
   /** Integration messages for the outcome, written to the outbox in the same transaction. */
   readonly outbox?: (outcome: StockOutcome, products: ReadonlyMap<string, ProductRow>) => readonly OutboxMessage[];
@@ -51,11 +68,12 @@ export interface ExecuteOptions {
  * they cannot deadlock, and decide on state read inside the lock. The
  * expected-version check of the event store stays as the safety net.
  *
- * A busy SKU is written by every order that holds it; the state each append
- * leaves (without `committed`) is kept in a StateCache, so the next decision
- * reads neither snapshot nor tail. Appends on a cached state check the event
- * at the expected version; a decision on cached state that appends nothing
- * for a SKU (a refusal, a duplicate command) is taken again on the streams.
+ * A busy SKU is written by every order that holds it; the state each
+ * committed append left (without `committed`) is kept in a StateCache, so the
+ * next decision reads neither snapshot nor tail. Appends on a cached state
+ * check the event at the expected version (another process may have written
+ * since); a decision on cached state that appends nothing for a SKU (a
+ * refusal, a duplicate command) is taken again on the streams.
  */
 export class StockStore {
   private readonly cache: StateCache<StockState>;
@@ -128,6 +146,7 @@ export class StockStore {
   }
 
   async execute(commands: readonly SkuCommand[], options: ExecuteOptions = {}): Promise<StockOutcome | 'duplicate'> {
+    const transaction = this.transaction();
     const client = await this.pool.connect();
     try {
       await client.query('begin');
@@ -135,37 +154,54 @@ export class StockStore {
         await client.query('rollback');
         return 'duplicate';
       }
-      const outcome = await this.executeIn(client, commands, options, new Set());
+      const outcome = await this.executeIn(client, commands, options, transaction);
       await client.query('commit');
       return outcome;
     } catch (error) {
       await client.query('rollback').catch(() => undefined);
+      this.rolledBack(transaction);
       throw error;
     } finally {
       client.release();
     }
   }
 
+  /** A transaction's view for executeIn; `locked`: the SKUs whose locks it already holds. */
+  transaction(locked: Iterable<string> = []): StockTransaction {
+    return { locked: new Set(locked), staged: new Map(), replaced: new Map() };
+  }
+
+  /** After the transaction rolled back: the cache gets back what it held before (unless a later append replaced it). */
+  rolledBack(transaction: StockTransaction): void {
+    for (const [streamId, entry] of transaction.staged) {
+      if (this.cache.get(streamId) !== entry) continue;
+      const previous = transaction.replaced.get(streamId);
+      if (previous) this.cache.set(streamId, previous);
+      else this.cache.delete(streamId);
+    }
+  }
+
   /**
    * The same decision in the caller's transaction (its inbox step done by the
-   * caller). `locked` holds the SKUs whose locks the transaction already has
-   * (lockStreams); the others are locked here, in sorted order, and added.
+   * caller, and `rolledBack(transaction)` if it rolls back). The SKUs not in
+   * `transaction.locked` are locked here, in sorted order, and added.
    */
   async executeIn(
     client: pg.PoolClient,
     commands: readonly SkuCommand[],
     options: Pick<ExecuteOptions, 'outbox' | 'inbox'>,
-    locked: Set<string>,
+    transaction: StockTransaction,
   ): Promise<StockOutcome> {
+    const { locked, staged } = transaction;
     const toLock = [...new Set(commands.map((command) => command.sku))].filter((sku) => !locked.has(sku));
     await lockStreams(client, toLock.map(streamOfSku));
     for (const sku of toLock) locked.add(sku);
-    let decision = await this.decide(commands, client, true);
+    let decision = await this.decide(commands, client, staged);
     // What cached states decide without appending (a refusal, a duplicate) is decided again on the streams.
     if (decision.cached.size > 0) {
       const appending = new Set(decision.outcome.ok ? decision.outcome.events.map(({ sku }) => sku) : []);
       if ([...decision.cached.keys()].some((sku) => !appending.has(sku))) {
-        decision = await this.decide(commands, client, false);
+        decision = await this.decide(commands, client, undefined);
       }
     }
     const { outcome, versions, states, cached } = decision;
@@ -189,7 +225,12 @@ export class StockStore {
         await this.store.appendToStreams(appends, { client });
       } catch (error) {
         // The caller's transaction rolls back; the message comes again and finds the streams as stored.
-        if (error instanceof ConcurrencyError) for (const { streamId } of appends) this.cache.delete(streamId);
+        if (error instanceof ConcurrencyError) {
+          for (const { streamId } of appends) {
+            this.cache.delete(streamId);
+            staged.delete(streamId);
+          }
+        }
         throw error;
       }
       for (const { sku, streamId, events } of appends) {
@@ -197,7 +238,10 @@ export class StockStore {
         const lastEventId = events.at(-1)?.id;
         if (state && lastEventId) {
           const version = (versions.get(sku) ?? 0) + events.length;
-          this.cache.set(streamId, { state: { ...state, committed: {} }, version, lastEventId });
+          const entry = { state: { ...state, committed: {} }, version, lastEventId };
+          if (!transaction.replaced.has(streamId)) transaction.replaced.set(streamId, this.cache.get(streamId));
+          staged.set(streamId, entry);
+          this.cache.set(streamId, entry);
         }
       }
       for (const { sku, event } of outcome.events) await applyToProducts(client, sku, event);
@@ -228,15 +272,15 @@ export class StockStore {
   }
 
   /**
-   * Decides every command on state read inside the locks (or, with
-   * `useCache`, kept from this process's last append of the SKU; `cached`
-   * names the id of the event each such state ends with); several commands
-   * on one SKU see each other's events.
+   * Decides every command on state read inside the locks, or, with `staged`,
+   * on the state this transaction's own earlier appends left or the cache's
+   * (a claim; `cached` names the event each such state ends with); several
+   * commands on one SKU see each other's events.
    */
   private async decide(
     commands: readonly SkuCommand[],
     client: pg.PoolClient,
-    useCache: boolean,
+    staged: ReadonlyMap<string, CachedState<StockState>> | undefined,
   ): Promise<{
     outcome: StockOutcome;
     versions: Map<string, number>;
@@ -250,7 +294,8 @@ export class StockStore {
     const skus = [...new Set(commands.map(({ sku }) => sku))];
     const sold = await this.sold(client, skus, orders);
     for (const sku of skus) {
-      const hit = useCache ? this.cache.get(streamOfSku(sku)) : undefined;
+      const streamId = streamOfSku(sku);
+      const hit = staged ? (staged.get(streamId) ?? this.cache.get(streamId)) : undefined;
       const { state, version, lastEventId } = hit ?? (await this.fold(sku, client));
       if (hit && lastEventId !== undefined) cached.set(sku, lastEventId);
       states.set(sku, { ...state, committed: sold.get(sku) ?? {} });
