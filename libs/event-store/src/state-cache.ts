@@ -1,3 +1,5 @@
+import { ConcurrencyError } from './types';
+
 /** A stream's state as its last append in this process left it. */
 export interface CachedState<State> {
   readonly state: State;
@@ -55,4 +57,45 @@ export class StateCache<State> {
   get size(): number {
     return this.entries.size;
   }
+}
+
+/**
+ * A state a writer did not read from its stream: a StateCache entry, or the
+ * empty state of a stream it expects to start (version 0, no event).
+ */
+export interface AssumedState<State> {
+  readonly state: State;
+  readonly version: number;
+  /** The id of the event at `version`, for the append to check. */
+  readonly lastEventId?: string;
+}
+
+/** What a decision on an assumed state returns when nothing checked it (it appended nothing, or refused). */
+export const UNCHECKED: unique symbol = Symbol('unchecked');
+
+/**
+ * The rule for deciding on a state that was not read (ADR 0008), in one
+ * place: `decide` runs on `assumed` first, when there is one. If it returns
+ * UNCHECKED, or its append fails the stream's check (a ConcurrencyError with
+ * the version it found: nothing was inserted and the transaction is still
+ * usable), it runs again on `stored()`, the stream as stored, in the same
+ * transaction. On the stored state it must not return UNCHECKED.
+ */
+export async function decideOnAssumedState<State, Result>(
+  assumed: AssumedState<State> | undefined,
+  stored: () => Promise<AssumedState<State>>,
+  decide: (loaded: AssumedState<State>, isAssumed: boolean) => Promise<Result | typeof UNCHECKED>,
+): Promise<Result> {
+  if (assumed) {
+    try {
+      const result = await decide(assumed, true);
+      if (result !== UNCHECKED) return result;
+    } catch (error) {
+      // A unique violation (a concurrent insert) aborts the transaction: that one is not retried here.
+      if (!(error instanceof ConcurrencyError && error.actual !== undefined)) throw error;
+    }
+  }
+  const result = await decide(await stored(), false);
+  if (result === UNCHECKED) throw new Error('a decision on the stored state returned UNCHECKED');
+  return result;
 }

@@ -11,7 +11,15 @@ import {
   ReleaseStock,
   ReserveStock,
 } from '@shop/contracts';
-import { ConcurrencyError, type EventStore, type OutboxMessage, recordInInbox, StateCache } from '@shop/event-store';
+import {
+  type AssumedState,
+  decideOnAssumedState,
+  type EventStore,
+  type OutboxMessage,
+  recordInInbox,
+  StateCache,
+  UNCHECKED,
+} from '@shop/event-store';
 import { outboxMessage } from '@shop/messaging';
 import { isRemoved } from '@shop/resilience';
 import { writeOrderRow } from '../orders/orders.projection';
@@ -34,15 +42,8 @@ export interface MessageMeta {
   readonly causationId: string;
 }
 
-interface Loaded {
-  readonly state: OrderState;
-  readonly version: number;
-  /** Set when the state was not read from the stream: the id of the event at `version` (the append checks it). */
-  readonly cachedEventId?: string;
-}
-
 /** An order assumed not to exist yet; at version 0 the append's check (no events) needs no event id. */
-const NO_STREAM: Loaded = { state: orderDecider.initialState(), version: 0, cachedEventId: '' };
+const NO_STREAM: AssumedState<OrderState> = { state: orderDecider.initialState(), version: 0 };
 
 /**
  * Runs one command on one order: load, decide, append, and in the same
@@ -74,7 +75,7 @@ export class OrderStore {
     return { state, version };
   }
 
-  private async read(orderId: string, client?: pg.PoolClient): Promise<Loaded & { lastEventId?: string }> {
+  private async read(orderId: string, client?: pg.PoolClient): Promise<AssumedState<OrderState>> {
     const events = await this.store.readStream(streamOfOrder(orderId), 1, client);
     const state = events.reduce<OrderState>(
       (current, event) => orderDecider.evolve(current, { type: event.type, data: event.data } as OrderEvent),
@@ -136,40 +137,26 @@ export class OrderStore {
       });
     }
     const streamId = streamOfOrder(orderId);
-    const cached = this.cache.get(streamId);
-    const attempts: Array<() => Promise<Loaded>> = [() => this.read(orderId, client)];
-    if (cached) attempts.unshift(() => Promise.resolve({ ...cached, cachedEventId: cached.lastEventId }));
-    // A new order's stream is empty: placed without reading it (the append checks it has no events).
-    else if (command.kind === 'PlaceOrder') attempts.unshift(() => Promise.resolve(NO_STREAM));
-    for (const [attempt, load] of attempts.entries()) {
-      const loaded = await load();
-      const fromCache = loaded.cachedEventId !== undefined;
-      const retry = fromCache && attempt < attempts.length - 1;
-      let decided: Decided;
-      try {
-        decided = this.decide(loaded.state, command);
-      } catch (error) {
-        // A refusal of a cached state may be the cache's mistake: decided again on the stream.
-        if (retry) continue;
-        throw error;
-      }
-      // Nothing to append checks nothing: an unchanged cached state is decided again on the stream.
-      if (decided.events.length === 0) {
-        if (retry) continue;
+    // Not read: the state this process's last append left, or, for a new order, an empty stream.
+    const assumed = this.cache.get(streamId) ?? (command.kind === 'PlaceOrder' ? NO_STREAM : undefined);
+    return decideOnAssumedState(
+      assumed,
+      () => this.read(orderId, client),
+      async (loaded, isAssumed): Promise<Decided | typeof UNCHECKED> => {
+        let decided: Decided;
+        try {
+          decided = this.decide(loaded.state, command);
+        } catch (error) {
+          // A refusal of an assumed state may be the assumption's mistake.
+          if (isAssumed) return UNCHECKED;
+          throw error;
+        }
+        if (decided.events.length === 0) return isAssumed ? UNCHECKED : decided;
+        await this.append(client, streamId, loaded, isAssumed, decided, meta);
+        await this.project(client, decided.before, decided.after);
         return decided;
-      }
-      try {
-        await this.append(client, streamId, loaded, decided, meta);
-      } catch (error) {
-        this.cache.delete(streamId);
-        // A failed check (a version, not a unique violation) inserted nothing and left the transaction usable.
-        if (error instanceof ConcurrencyError && error.actual !== undefined && retry) continue;
-        throw error;
-      }
-      await this.project(client, decided.before, decided.after);
-      return decided;
-    }
-    throw new Error(`order ${orderId}: no state to decide on`);
+      },
+    );
   }
 
   private decide(before: OrderState, command: OrderCommand): Decided {
@@ -180,26 +167,32 @@ export class OrderStore {
   private async append(
     client: pg.PoolClient,
     streamId: string,
-    { version, cachedEventId }: Loaded,
+    { version, lastEventId }: AssumedState<OrderState>,
+    isAssumed: boolean,
     { before, after, events }: Decided,
     meta: MessageMeta,
   ): Promise<void> {
     // Each event names what caused it, so an auditor can tell a message applied twice (invariant 4).
     const metadata = { correlationId: meta.correlationId, causationId: meta.causationId };
     const recorded = events.map((event) => ({ ...event, id: randomUUID(), metadata }));
-    await this.store.appendToStream(streamId, version === 0 ? 'no_stream' : version, recorded, {
-      client,
-      ...(cachedEventId === undefined ? {} : { lastEventId: cachedEventId }),
-      outbox: [
-        ...sagaReactions(before, events)
-          // UNSAFE_REMOVE_PATTERNS=compensation: the saga never gives stock back nor refunds (the proof of its compensations).
-          .filter((saga) => !(isRemoved('compensation') && COMPENSATIONS.has(saga.kind)))
-          .map((saga) => this.command(after, saga, meta)),
-        ...this.facts(after, events, meta),
-      ],
-    });
-    const lastEventId = recorded.at(-1)?.id;
-    if (lastEventId) this.cache.set(streamId, { state: after, version: version + events.length, lastEventId });
+    try {
+      await this.store.appendToStream(streamId, version === 0 ? 'no_stream' : version, recorded, {
+        client,
+        ...(isAssumed && lastEventId !== undefined ? { lastEventId } : {}),
+        outbox: [
+          ...sagaReactions(before, events)
+            // UNSAFE_REMOVE_PATTERNS=compensation: the saga never gives stock back nor refunds (the proof of its compensations).
+            .filter((saga) => !(isRemoved('compensation') && COMPENSATIONS.has(saga.kind)))
+            .map((saga) => this.command(after, saga, meta)),
+          ...this.facts(after, events, meta),
+        ],
+      });
+    } catch (error) {
+      this.cache.delete(streamId);
+      throw error;
+    }
+    const appended = recorded.at(-1)?.id;
+    if (appended) this.cache.set(streamId, { state: after, version: version + events.length, lastEventId: appended });
   }
 
   /**

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import {
-  ConcurrencyError,
+  type AssumedState,
+  decideOnAssumedState,
   type EventStore,
   type OutboxMessage,
   type RecordedEvent,
   lockStreamAndRecord,
   lockStreams,
   StateCache,
+  UNCHECKED,
 } from '@shop/event-store';
 import { paymentDecider, type PaymentState } from './payment.decider';
 import type { PaymentEvent } from './payment.events';
@@ -68,10 +70,7 @@ export class PaymentStore {
     return { state, version };
   }
 
-  private async read(
-    orderId: string,
-    client?: pg.PoolClient,
-  ): Promise<{ state: PaymentState; version: number; lastEventId?: string }> {
+  private async read(orderId: string, client?: pg.PoolClient): Promise<AssumedState<PaymentState>> {
     const events = await this.store.readStream(streamOfOrder(orderId), 1, client);
     const last = events.at(-1);
     const state = replay(events);
@@ -115,7 +114,7 @@ export class PaymentStore {
     }
   }
 
-  /** Decide on the cached state (checked by the append) or, failing that, on the stream; append; write the outbox. */
+  /** Decide on the assumed state (checked by the append) or, failing that, on the stream; append; write the outbox. */
   private async step(
     client: pg.PoolClient,
     streamId: string,
@@ -124,49 +123,48 @@ export class PaymentStore {
   ): Promise<{ state: PaymentState; events: readonly PaymentEvent[] }> {
     // Not read from the stream: the state this process's last append left, or, for a step that
     // starts the stream, an empty one. Either is checked by the append (lastEventId, no_stream).
-    const assumed: { state: PaymentState; version: number; lastEventId?: string } | undefined =
+    const assumed =
       this.cache.get(streamId) ?? (step.newStream ? { state: paymentDecider.initialState(), version: 0 } : undefined);
-    for (const fromCache of assumed ? [true, false] : [false]) {
-      const { state, version, lastEventId } = fromCache && assumed ? assumed : await this.read(orderId, client);
-      let events: readonly PaymentEvent[];
-      try {
-        events = step.decide?.(state) ?? [];
-      } catch (error) {
-        // A refusal of a cached state may be the cache's mistake: taken again on the stream.
-        if (fromCache) continue;
-        throw error;
-      }
-      // Nothing to append checks nothing: a cached state that changes nothing is taken again on the stream.
-      if (fromCache && events.length === 0) continue;
-      const next = events.reduce(paymentDecider.evolve, state);
-      const outbox = step.reply?.(next, events) ?? [];
-      if (events.length === 0) {
-        await this.store.writeOutbox(client, outbox);
+    return decideOnAssumedState(
+      assumed,
+      () => this.read(orderId, client),
+      async ({ state, version, lastEventId }, isAssumed) => {
+        let events: readonly PaymentEvent[];
+        try {
+          events = step.decide?.(state) ?? [];
+        } catch (error) {
+          // A refusal of an assumed state may be the assumption's mistake.
+          if (isAssumed) return UNCHECKED;
+          throw error;
+        }
+        if (isAssumed && events.length === 0) return UNCHECKED;
+        const next = events.reduce(paymentDecider.evolve, state);
+        const outbox = step.reply?.(next, events) ?? [];
+        if (events.length === 0) {
+          await this.store.writeOutbox(client, outbox);
+          return { state: next, events };
+        }
+        const recorded = events.map((event) => ({
+          id: randomUUID(),
+          type: event.type,
+          data: event.data,
+          ...(step.metadata ? { metadata: step.metadata } : {}),
+        }));
+        try {
+          await this.store.appendToStream(streamId, version === 0 ? 'no_stream' : version, recorded, {
+            client,
+            outbox,
+            ...(isAssumed && lastEventId !== undefined ? { lastEventId } : {}),
+          });
+        } catch (error) {
+          this.cache.delete(streamId);
+          throw error;
+        }
+        const last = recorded.at(-1);
+        if (last) this.cache.set(streamId, { state: next, version: version + events.length, lastEventId: last.id });
         return { state: next, events };
-      }
-      const recorded = events.map((event) => ({
-        id: randomUUID(),
-        type: event.type,
-        data: event.data,
-        ...(step.metadata ? { metadata: step.metadata } : {}),
-      }));
-      try {
-        await this.store.appendToStream(streamId, version === 0 ? 'no_stream' : version, recorded, {
-          client,
-          outbox,
-          ...(fromCache && lastEventId !== undefined ? { lastEventId } : {}),
-        });
-      } catch (error) {
-        this.cache.delete(streamId);
-        // A failed check (not a unique violation) inserted nothing and left the transaction usable.
-        if (fromCache && error instanceof ConcurrencyError && error.actual !== undefined) continue;
-        throw error;
-      }
-      const last = recorded.at(-1);
-      if (last) this.cache.set(streamId, { state: next, version: version + events.length, lastEventId: last.id });
-      return { state: next, events };
-    }
-    throw new Error(`payment of order ${orderId}: no state to decide on`);
+      },
+    );
   }
 }
 
