@@ -20,13 +20,7 @@ export {
   type CommandResult,
 } from './command-handler';
 export { loadSnapshot, saveSnapshot } from './snapshots';
-export {
-  decideOnAssumedState,
-  StateCache,
-  UNCHECKED,
-  type AssumedState,
-  type CachedState,
-} from './state-cache';
+export { decideOnAssumedState, StateCache, UNCHECKED, type AssumedState, type CachedState } from './state-cache';
 export { handleManyOnce, handleOnce, recordInInbox, recordManyInInbox, type InboxOutcome } from './inbox';
 export { lockStreamAndRecord, lockStreams } from './stream-locks';
 export { catchUp, rebuild, runProjectionOnce, type Projection } from './projections';
