@@ -213,6 +213,50 @@ describe('outbox relay (real PostgreSQL and Kafka)', () => {
     expectOrderPerKey(received);
   }, 180_000);
 
+  it('one relay publishes while it holds the lock; when its connection goes, another takes over', async () => {
+    const topic = uniqueName('outbox-failover');
+    const key = uniqueName('failover');
+    const publishedBy = new Map<string, string[]>();
+    const recording = (name: string): OutboxPublisher => ({
+      async publish(messages: readonly PendingMessage[]) {
+        for (const message of messages)
+          publishedBy.set(message.messageId, [...(publishedBy.get(message.messageId) ?? []), name]);
+      },
+    });
+    const startNamed = (name: string) => {
+      const relay = new OutboxRelay(db.pool, recording(name), { listenConnectionString: db.url, pollIntervalMs: 50 });
+      relays.push(relay);
+      relay.start();
+    };
+    const byName = (name: string) => [...publishedBy.values()].filter((names) => names.includes(name)).length;
+    const first: string[] = [];
+    for (let seq = 0; seq < 10; seq++) first.push(await append(topic, key, seq));
+    startNamed('a');
+    await waitFor('relay a to publish the first ten', () => first.every((id) => publishedBy.has(id)));
+    startNamed('b');
+    const second: string[] = [];
+    for (let seq = 10; seq < 20; seq++) second.push(await append(topic, key, seq));
+    await waitFor('the second ten published', () => second.every((id) => publishedBy.has(id)));
+    expect(byName('b')).toBe(0);
+
+    // The leader's LISTEN connection holds the lock; the server ends it (as a failover or a chaos fault would).
+    const { rows } = await db.pool.query<{ pid: number }>(
+      `select pid from pg_locks where locktype = 'advisory' and granted
+          and database = (select oid from pg_database where datname = current_database())`,
+    );
+    expect(rows).toHaveLength(1);
+    await db.pool.query('select pg_terminate_backend($1)', [rows[0]?.pid]);
+    const third: string[] = [];
+    for (let seq = 20; seq < 30; seq++) third.push(await append(topic, key, seq));
+    await waitFor('the third ten published after the leader lost its lock', () =>
+      third.every((id) => publishedBy.has(id)),
+    );
+    await waitFor('every row marked sent', async () => {
+      const left = await db.pool.query("select 1 from outbox where topic = $1 and status = 'pending'", [topic]);
+      return left.rows.length === 0;
+    });
+  });
+
   /**
    * The broker refuses the first publish (a moment of unavailability, as in
    * the outage test above, without stopping the shared test broker), then

@@ -89,13 +89,6 @@ metric(
 const OUTBOX_DROPPED_SQL =
   "update outbox set status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = 'dropped' where id = any($1::bigint[])";
 
-/** A publish that failed after its attempt was recorded and committed. */
-class PublishFailed extends Error {
-  constructor(override readonly cause: unknown) {
-    super('publish failed');
-  }
-}
-
 interface OutboxRow {
   id: string;
   message_id: string;
@@ -108,25 +101,58 @@ interface OutboxRow {
 }
 
 /**
+ * One statement per pass: marks the rows the previous pass published as sent
+ * (the broker acknowledged them) and reads the next batch of pending rows of
+ * finished transactions, in commit-safe order. The read does not see the
+ * mark (one snapshot), so it leaves those rows out by id.
+ */
+const NEXT_SQL = `with sent as (
+    update outbox set status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = null
+     where id = any($2::bigint[]) and status = 'pending'
+  )
+  select id, message_id, topic, key, value, headers, traceparent, created_at
+    from outbox
+   where status = 'pending' and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+     and id <> all($2::bigint[])
+   order by transaction_id, id
+   limit $1`;
+
+const MARK_SENT_SQL =
+  "update outbox set status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = null where id = any($1::bigint[]) and status = 'pending'";
+
+/**
  * Publishes the outbox to Kafka: pending rows of finished transactions, in
  * commit-safe order (so in order per key), marked sent only after the broker
  * acknowledged them. A crash between publish and mark means a duplicate,
  * never a loss; consumers deduplicate with the inbox.
  *
  * Wakes on NOTIFY (sent by appends) with a polling fallback. Several relays
- * may run against one database: a transaction-scoped advisory lock lets one
- * batch run at a time, so order per key holds; if the active relay dies its
- * lock goes with its transaction and another takes over.
+ * may run against one database; the one that holds a session advisory lock
+ * on its LISTEN connection publishes, the others wait for it. If the leader
+ * dies, its connection and its lock go with it and another takes over. A
+ * pass is one autocommit statement: it marks the previous pass's rows sent
+ * and reads the next batch, so a busy relay makes one round trip to the
+ * database per batch and an idle one per poll.
+ *
+ * Leadership only saves duplicates, it is not what keeps order: a relay
+ * publishes rows in order and reads a row only after every earlier row was
+ * published (by it) or acknowledged (marked sent, by anyone), so even two
+ * relays that both believe they lead (a leader cut off from the database
+ * before it knows it) publish every key's messages first in their order.
  */
 export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | undefined;
   private listener: pg.Client | undefined;
+  /** True while this relay's LISTEN connection holds the relay lock. */
+  private leading = false;
   private wake: (() => void) | undefined;
   /** A notification that arrived while no one was waiting. */
   private notified = false;
   private failuresInARow = 0;
   private lastPrune = 0;
+  /** Rows the broker acknowledged and the database does not know yet: marked by the next pass. */
+  private unmarked: string[] = [];
 
   constructor(
     private readonly pool: pg.Pool,
@@ -141,20 +167,22 @@ export class OutboxRelay {
     this.loop = this.run();
   }
 
-  /** Finishes the batch in flight, then stops. */
+  /** Finishes the batch in flight, marks it sent, then stops (and lets go of the lock). */
   async stop(): Promise<void> {
     this.running = false;
     backlogSources.delete(this.pool);
     this.wake?.();
     this.wake = undefined;
     await this.loop;
+    await this.flushMarks().catch(() => undefined);
     await this.listener?.end().catch(() => undefined);
     this.listener = undefined;
+    this.leading = false;
   }
 
   private async run(): Promise<void> {
     while (this.running) {
-      await this.ensureListening();
+      await this.ensureLeading();
       let published = 0;
       try {
         published = await this.relayOnce();
@@ -171,92 +199,66 @@ export class OutboxRelay {
   }
 
   /**
-   * One batch: lock, read pending rows of finished transactions, publish,
-   * mark sent. Returns how many it published (0 when idle or another relay
-   * holds the lock).
+   * One pass: mark the previous batch sent and read the next (one statement),
+   * publish it. Returns how many it published (0 when idle or when another
+   * relay leads).
    */
   async relayOnce(): Promise<number> {
-    // One autocommit statement when there is nothing to send (every idle poll, and the loop's pass
-    // after each batch) instead of a transaction of three.
-    const peek = await this.pool.query<{ pending: boolean }>({
-      name: 'outbox-relay-peek',
-      text: `select exists (select 1 from outbox where status = 'pending') as pending`,
+    if (!this.leading) {
+      await this.flushMarks();
+      return 0;
+    }
+    const marking = this.unmarked;
+    const result = await this.pool.query<OutboxRow>({
+      name: 'outbox-relay-next',
+      text: NEXT_SQL,
+      values: [this.options.batchSize ?? 500, marking],
     });
-    if (!peek.rows[0]?.pending) return 0;
-    const client = await this.pool.connect();
+    this.unmarked = [];
+    const rows = result.rows.map((row): PendingMessage => ({
+      id: BigInt(row.id),
+      messageId: row.message_id,
+      topic: row.topic,
+      key: row.key,
+      value: row.value,
+      headers: row.headers,
+      traceparent: row.traceparent,
+      createdAt: row.created_at,
+    }));
+    if (rows.length === 0) return 0;
+    const ids = rows.map((row) => row.id.toString());
     try {
-      await client.query('begin');
-      // The lock in a statement of its own: the read after it takes its snapshot once the lock is held,
-      // so it sees as sent what the previous holder marked sent before it let go.
-      const lock = await client.query<{ locked: boolean }>({
-        name: 'outbox-relay-lock',
-        text: 'select pg_try_advisory_xact_lock(hashtextextended($1, 0)) as locked',
-        values: [this.options.lockName ?? 'outbox-relay'],
-      });
-      if (!lock.rows[0]?.locked) {
-        await client.query('rollback');
+      await this.publisher.publish(rows);
+    } catch (error) {
+      failures.inc();
+      if (isRemoved('outbox')) {
+        // UNSAFE_REMOVE_PATTERNS=outbox: publish once after the commit and forget, as a service
+        // without an outbox does; a failed publish loses its messages (the proof of the outbox).
+        await this.pool.query({ name: 'outbox-relay-dropped', text: OUTBOX_DROPPED_SQL, values: [ids] });
+        this.options.logger?.warn({ err: error, dropped: ids.length }, 'publish failed; messages dropped');
         return 0;
       }
-      const result = await client.query<OutboxRow>({
-        name: 'outbox-relay-pending',
-        text: `select id, message_id, topic, key, value, headers, traceparent, created_at
-           from outbox
-          where status = 'pending' and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-          order by transaction_id, id
-          limit $1`,
-        values: [this.options.batchSize ?? 500],
-      });
-      const rows = result.rows.map((row): PendingMessage => ({
-        id: BigInt(row.id),
-        messageId: row.message_id,
-        topic: row.topic,
-        key: row.key,
-        value: row.value,
-        headers: row.headers,
-        traceparent: row.traceparent,
-        createdAt: row.created_at,
-      }));
-      if (rows.length === 0) {
-        await client.query('commit');
-        return 0;
-      }
-      const ids = rows.map((row) => row.id.toString());
-      try {
-        await this.publisher.publish(rows);
-      } catch (error) {
-        failures.inc();
-        if (isRemoved('outbox')) {
-          // UNSAFE_REMOVE_PATTERNS=outbox: publish once after the commit and forget, as a service
-          // without an outbox does; a failed publish loses its messages (the proof of the outbox).
-          await client.query({ name: 'outbox-relay-dropped', text: OUTBOX_DROPPED_SQL, values: [ids] });
-          await client.query('commit');
-          this.options.logger?.warn({ err: error, dropped: ids.length }, 'publish failed; messages dropped');
-          return 0;
-        }
-        await client.query({
+      await this.pool
+        .query({
           name: 'outbox-relay-failed',
           text: 'update outbox set attempts = attempts + 1, last_error = $2 where id = any($1::bigint[])',
           values: [ids, error instanceof Error ? error.message.slice(0, 1_000) : String(error)],
-        });
-        await client.query('commit');
-        throw new PublishFailed(error);
-      }
-      await client.query({
-        name: 'outbox-relay-sent',
-        text: "update outbox set status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = null where id = any($1::bigint[])",
-        values: [ids],
-      });
-      await client.query('commit');
-      const now = Date.now();
-      published.inc(rows.length);
-      for (const row of rows) relayLag.observe((now - row.createdAt.getTime()) / 1000);
-      return rows.length;
-    } catch (error) {
-      if (!(error instanceof PublishFailed)) await client.query('rollback').catch(() => undefined);
-      throw error instanceof PublishFailed ? error.cause : error;
-    } finally {
-      client.release();
+        })
+        .catch(() => undefined);
+      throw error;
     }
+    this.unmarked = ids;
+    const now = Date.now();
+    published.inc(rows.length);
+    for (const row of rows) relayLag.observe((now - row.createdAt.getTime()) / 1000);
+    return rows.length;
+  }
+
+  /** Marks what the broker acknowledged and no pass marked yet (on stop, and when leadership is lost). */
+  private async flushMarks(): Promise<void> {
+    if (this.unmarked.length === 0) return;
+    await this.pool.query({ name: 'outbox-relay-mark-sent', text: MARK_SENT_SQL, values: [this.unmarked] });
+    this.unmarked = [];
   }
 
   private backoffMs(): number {
@@ -282,25 +284,48 @@ export class OutboxRelay {
     });
   }
 
-  private async ensureListening(): Promise<void> {
-    if (this.listener) return;
-    const listener = new pg.Client({ connectionString: this.options.listenConnectionString });
-    listener.on('notification', () => {
-      if (this.wake) this.wake();
-      else this.notified = true;
-    });
-    // A lost LISTEN connection only costs latency: polling goes on, and the next loop reconnects.
-    listener.on('error', () => {
-      if (this.listener === listener) this.listener = undefined;
-      void listener.end().catch(() => undefined);
-    });
+  /**
+   * Keeps a LISTEN connection and, on it, tries for the relay lock (a session
+   * lock: it lasts as long as the connection). A relay that does not lead
+   * tries again at its next poll.
+   */
+  private async ensureLeading(): Promise<void> {
+    if (!this.listener) {
+      const listener = new pg.Client({ connectionString: this.options.listenConnectionString });
+      listener.on('notification', () => {
+        if (!this.leading) return; // a relay that waits for the lock polls for it, it does not race for each append
+        if (this.wake) this.wake();
+        else this.notified = true;
+      });
+      // A lost connection is a lost lock: the server lets go of it, and this relay stops leading until it
+      // has connected and taken the lock again (another relay may have it by then).
+      listener.on('error', () => {
+        if (this.listener === listener) {
+          this.listener = undefined;
+          this.leading = false;
+        }
+        void listener.end().catch(() => undefined);
+      });
+      try {
+        await listener.connect();
+        await listener.query(`listen ${OUTBOX_CHANNEL}`);
+        this.listener = listener;
+      } catch (error) {
+        this.options.logger?.warn({ err: error }, 'outbox relay cannot reach its database; will retry');
+        await listener.end().catch(() => undefined);
+        return;
+      }
+    }
+    if (this.leading) return;
+    const listener = this.listener;
     try {
-      await listener.connect();
-      await listener.query(`listen ${OUTBOX_CHANNEL}`);
-      this.listener = listener;
-    } catch (error) {
-      this.options.logger?.warn({ err: error }, 'outbox relay cannot LISTEN; polling only');
-      await listener.end().catch(() => undefined);
+      const lock = await listener.query<{ locked: boolean }>({
+        text: 'select pg_try_advisory_lock(hashtextextended($1, 0)) as locked',
+        values: [this.options.lockName ?? 'outbox-relay'],
+      });
+      this.leading = this.listener === listener && lock.rows[0]?.locked === true;
+    } catch {
+      // The connection's error handler forgets it; the next loop connects again.
     }
   }
 
