@@ -62,6 +62,70 @@ describe('event store (real PostgreSQL)', () => {
     expect((await store.appendToStream(stream, 1, [event('Paid')], { lastEventId: placed })).nextVersion).toBe(2);
   });
 
+  describe('appendOnce: inbox, events, outbox and alongside writes in one statement', () => {
+    const seen = (stream: string) => ({
+      sql: 'insert into seen (stream_id, version) select $1, $2::int from appended',
+      values: [stream, 1],
+    });
+    const count = async (sql: string, values: unknown[]) =>
+      (await db.pool.query<{ n: number }>(`select count(*)::int as n from ${sql}`, values)).rows[0]?.n;
+
+    beforeAll(async () => {
+      await db.pool.query('create table seen (stream_id text, version int)');
+    });
+
+    it('records the message with the append; the same message again writes nothing', async () => {
+      const stream = `order-${randomUUID()}`;
+      const message = { consumer: 'test', messageId: randomUUID() };
+      const reply = { id: randomUUID(), topic: 't', key: stream, value: '{}' };
+      const first = await store.appendOnce(message, stream, 'no_stream', [event('Placed')], {
+        outbox: [reply],
+        alongside: [seen(stream)],
+      });
+      expect(first).toMatchObject({ nextVersion: 1 });
+      const again = await store.appendOnce(message, stream, 1, [event('Placed')], {
+        outbox: [{ ...reply, id: randomUUID() }],
+        alongside: [seen(stream)],
+      });
+      expect(again).toBe('duplicate');
+      expect(await count('events where stream_id = $1', [stream])).toBe(1);
+      expect(await count('outbox where key = $1', [stream])).toBe(1);
+      expect(await count('seen where stream_id = $1', [stream])).toBe(1);
+      expect(await count('inbox where message_id = $1', [message.messageId])).toBe(1);
+    });
+
+    it('a failed check writes nothing, not even the inbox row, so the message can be handled again', async () => {
+      const stream = `order-${randomUUID()}`;
+      await store.appendToStream(stream, 'no_stream', [event('Placed')]);
+      const message = { consumer: 'test', messageId: randomUUID() };
+      await expect(
+        store.appendOnce(message, stream, 1, [event('Paid')], { lastEventId: randomUUID(), alongside: [seen(stream)] }),
+      ).rejects.toBeInstanceOf(ConcurrencyError);
+      await expect(store.appendOnce(message, stream, 0, [event('Paid')])).rejects.toBeInstanceOf(ConcurrencyError);
+      expect(await count('inbox where message_id = $1', [message.messageId])).toBe(0);
+      expect(await count('seen where stream_id = $1', [stream])).toBe(0);
+      expect(await store.appendOnce(message, stream, 1, [event('Paid')], { alongside: [seen(stream)] })).toMatchObject({
+        nextVersion: 2,
+      });
+      expect(await count('seen where stream_id = $1', [stream])).toBe(1);
+    });
+
+    it('numbers the parameters of several alongside writes after its own', async () => {
+      const stream = `order-${randomUUID()}`;
+      await store.appendOnce(undefined, stream, 'no_stream', [event('Placed')], {
+        alongside: [
+          seen(stream),
+          { sql: 'insert into seen (stream_id, version) select $2, $1::int from appended', values: [7, stream] },
+        ],
+      });
+      const { rows } = await db.pool.query<{ version: number }>(
+        'select version from seen where stream_id = $1 order by version',
+        [stream],
+      );
+      expect(rows.map((row) => row.version)).toEqual([1, 7]);
+    });
+  });
+
   it('lets exactly one of two racing writers append at a version', async () => {
     const stream = `sku-${randomUUID()}`;
     await store.appendToStream(stream, 'no_stream', [event('Received')]);

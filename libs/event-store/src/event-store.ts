@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { context, propagation } from '@opentelemetry/api';
 import type pg from 'pg';
+import { isRemoved } from '@shop/resilience';
 import {
   type AppendResult,
   type Checkpoint,
@@ -34,6 +35,41 @@ export interface AppendOptions {
   readonly lastEventId?: string;
 }
 
+/**
+ * A write that commits with an append, in the append's own statement, and
+ * only if the events were appended: a read model row, a saga deadline. `sql`
+ * is one data-modifying statement numbered from `$1` for its own `values`;
+ * it gates itself on the CTE `appended` (one row when the append happened),
+ * e.g. `insert into t (a) select $1::int from appended` or
+ * `delete from t where a = $1 and exists (select 1 from appended)`.
+ */
+export interface AlongsideWrite {
+  readonly sql: string;
+  readonly values: readonly unknown[];
+}
+
+/** The message an append is the effect of, for appendOnce: its inbox row is the claim. */
+export interface CausingMessage {
+  readonly consumer: string;
+  readonly messageId: string;
+}
+
+/**
+ * What appendOnce claims before it appends: one row inserted with `on
+ * conflict do nothing returning 1` (an idempotency key, say), numbered from
+ * `$1` for its own `values`, selected `from checked` (the CTE that holds one
+ * row when the append's check passed), e.g. `insert into keys (k) select
+ * $1::text from checked on conflict do nothing returning 1`. No row back: the
+ * claim was taken before, and nothing is written.
+ */
+export interface ClaimWrite {
+  readonly claim: string;
+  readonly values: readonly unknown[];
+}
+
+const INBOX_CLAIM =
+  'insert into inbox (consumer, message_id) select $1, $2 from checked on conflict do nothing returning 1';
+
 interface EventRow {
   event_id: string;
   stream_id: string;
@@ -47,7 +83,23 @@ interface EventRow {
   recorded_at: Date;
 }
 
-const APPEND_SQL = `
+/**
+ * The append as one statement. `claim`: a row inserted (parameters from $16)
+ * only when the check passed; the events only when it was new. `alongside`:
+ * further CTEs, numbered from the next parameter, that see `appended`.
+ */
+function appendSql(claim: string | undefined, alongside: readonly string[]): string {
+  const gate = claim === undefined ? 'checked' : 'claimed';
+  let next = 16;
+  const cte = (name: string, sql: string) => {
+    const offset = next - 1;
+    const renumbered = sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+    next += (sql.match(/\$(\d+)/g) ?? []).reduce((max, p) => Math.max(max, Number(p.slice(1))), 0);
+    return `, ${name} as (${renumbered})`;
+  };
+  const claimed = claim === undefined ? '' : cte('claimed', claim);
+  const extra = alongside.map((sql, index) => cte(`alongside_${index}`, sql));
+  return `
   with current_version as (
     select coalesce(max(stream_version), 0)::int as version from events where stream_id = $1
   ), checked as (
@@ -55,25 +107,44 @@ const APPEND_SQL = `
      where ($2::int is null or version = $2::int)
        and ($15::uuid is null
             or exists (select 1 from events where stream_id = $1 and stream_version = $2::int and event_id = $15::uuid))
-  ), inserted as (
+  )${claimed}, inserted as (
     insert into events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
     select $1, checked.version + e.ordinality, e.id, e.type, e.schema_version, e.data, e.metadata
       from checked,
            unnest($3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])
              with ordinality as e(id, type, schema_version, data, metadata, ordinality)
+     where exists (select 1 from ${gate})
     returning global_position
   ), outboxed as (
     insert into outbox (message_id, topic, key, value, headers, traceparent)
     select m.id, m.topic, m.key, m.value, m.headers, $13
       from unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::jsonb[]) as m(id, topic, key, value, headers)
-     where exists (select 1 from checked)
+     where exists (select 1 from ${gate})
     returning 1
   ), notified as (
     select pg_notify('${OUTBOX_CHANNEL}', '') where $14::boolean and exists (select 1 from outboxed)
-  )
+  ), appended as (
+    select 1 as appended where exists (select 1 from inserted)
+  )${extra.join('')}
   select (select version from current_version) as version,
          (select array_agg(global_position order by global_position)::text[] from inserted) as positions,
-         (select count(*) from notified) as notified`;
+         (select count(*) from notified) as notified,
+         exists (select 1 from checked) as checked`;
+}
+
+const APPEND_SQL = appendSql(undefined, []);
+
+/** Statement names of the composed appends (a few per service), so each is parsed and planned once per connection. */
+const composedAppends = new Map<string, string>();
+
+function composedAppendName(text: string): string {
+  let name = composedAppends.get(text);
+  if (!name) {
+    name = `event-store-append-${composedAppends.size + 1}`;
+    composedAppends.set(text, name);
+  }
+  return name;
+}
 
 const EVENT_COLUMNS =
   'event_id, stream_id, stream_version, global_position, transaction_id::text as transaction_id, type, schema_version, data, metadata, recorded_at';
@@ -127,18 +198,79 @@ export class EventStore {
     } = {},
   ) {}
 
-  /** Appends to one stream (see appendToStreams): one statement, one round trip. */
+  /**
+   * Appends to one stream (see appendToStreams): one statement, one round
+   * trip, with the `alongside` writes in it.
+   */
   async appendToStream(
     streamId: string,
     expected: ExpectedVersion,
     events: readonly NewEvent[],
-    options: AppendOptions & { readonly client?: pg.PoolClient } = {},
+    options: AppendOptions & {
+      readonly client?: pg.PoolClient;
+      readonly alongside?: readonly AlongsideWrite[];
+    } = {},
   ): Promise<AppendResult> {
+    const result = await this.appendComposed(
+      options.client ?? this.pool,
+      undefined,
+      streamId,
+      expected,
+      events,
+      options,
+    );
+    if (result === 'duplicate') throw new Error('unreachable: an append without a message cannot be a duplicate');
+    return result;
+  }
+
+  /**
+   * The append as the effect of a message (or of a request with an
+   * idempotency key), at most once, in one statement and one round trip with
+   * no transaction around it: the claim (the message's inbox row, or the
+   * caller's ClaimWrite) is inserted, the events and outbox rows are
+   * inserted, and `alongside` writes (read models, working state) run, all or
+   * nothing. A claim taken before answers 'duplicate' and writes nothing; a
+   * failed check (version, `lastEventId`) throws ConcurrencyError and writes
+   * nothing, not even the claim, so the caller can decide again on the stream.
+   */
+  appendOnce(
+    claim: CausingMessage | ClaimWrite | undefined,
+    streamId: string,
+    expected: ExpectedVersion,
+    events: readonly NewEvent[],
+    options: AppendOptions & { readonly alongside?: readonly AlongsideWrite[] } = {},
+  ): Promise<AppendResult | 'duplicate'> {
+    let write: ClaimWrite | undefined;
+    if (claim && 'claim' in claim) write = claim;
+    // UNSAFE_REMOVE_PATTERNS=inbox: every delivery counts as the first (the proof that the inbox is what dedupes).
+    else if (claim && !isRemoved('inbox')) write = { claim: INBOX_CLAIM, values: [claim.consumer, claim.messageId] };
+    return this.appendComposed(this.pool, write, streamId, expected, events, options);
+  }
+
+  private appendComposed(
+    db: pg.Pool | pg.PoolClient,
+    claim: ClaimWrite | undefined,
+    streamId: string,
+    expected: ExpectedVersion,
+    events: readonly NewEvent[],
+    options: AppendOptions & { readonly alongside?: readonly AlongsideWrite[] },
+  ): Promise<AppendResult | 'duplicate'> {
     const append: StreamAppend =
       options.lastEventId === undefined
         ? { streamId, expected, events }
         : { streamId, expected, events, lastEventId: options.lastEventId };
-    return this.appendOne(options.client ?? this.pool, append, options.outbox ?? []);
+    const alongside = options.alongside ?? [];
+    if (!claim && alongside.length === 0) return this.appendOne(db, append, options.outbox ?? []);
+    const text = appendSql(
+      claim?.claim,
+      alongside.map((write) => write.sql),
+    );
+    return this.appendOne(db, append, options.outbox ?? [], {
+      name: composedAppendName(text),
+      text,
+      values: [...(claim?.values ?? []), ...alongside.flatMap((write) => write.values)],
+      claimed: claim !== undefined,
+    });
   }
 
   /**
@@ -190,16 +322,28 @@ export class EventStore {
    */
   private async appendOne(
     db: pg.Pool | pg.PoolClient,
+    append: StreamAppend,
+    outbox: readonly OutboxMessage[],
+  ): Promise<AppendResult>;
+  private async appendOne(
+    db: pg.Pool | pg.PoolClient,
+    append: StreamAppend,
+    outbox: readonly OutboxMessage[],
+    composed: { name: string; text: string; values: readonly unknown[]; claimed: boolean },
+  ): Promise<AppendResult | 'duplicate'>;
+  private async appendOne(
+    db: pg.Pool | pg.PoolClient,
     { streamId, expected, events, lastEventId }: StreamAppend,
     outbox: readonly OutboxMessage[],
-  ): Promise<AppendResult> {
+    composed?: { name: string; text: string; values: readonly unknown[]; claimed: boolean },
+  ): Promise<AppendResult | 'duplicate'> {
     const notify = outbox.length > 0 && Date.now() - this.lastNotify >= (this.options.notifyIntervalMs ?? 20);
     if (notify) this.lastNotify = Date.now();
-    let result: pg.QueryResult<{ version: number; positions: string[] | null }>;
+    let result: pg.QueryResult<{ version: number; positions: string[] | null; checked: boolean }>;
     try {
       result = await db.query({
-        name: 'event-store-append',
-        text: APPEND_SQL,
+        name: composed?.name ?? 'event-store-append',
+        text: composed?.text ?? APPEND_SQL,
         values: [
           streamId,
           expected === 'any' ? null : expected === 'no_stream' ? 0 : expected,
@@ -216,6 +360,7 @@ export class EventStore {
           outbox.length > 0 ? currentTraceparent() : null,
           notify,
           typeof expected === 'number' ? (lastEventId ?? null) : null,
+          ...(composed?.values ?? []),
         ],
       });
     } catch (error) {
@@ -227,7 +372,11 @@ export class EventStore {
     const row = result.rows[0];
     const version = row?.version ?? 0;
     const positions = (row?.positions ?? []).map((position) => BigInt(position));
-    if (positions.length !== events.length) throw new ConcurrencyError(streamId, expected, version);
+    if (positions.length !== events.length) {
+      // Checked but nothing inserted: the claim was taken before (the inbox had the message already).
+      if (composed?.claimed && row?.checked) return 'duplicate';
+      throw new ConcurrencyError(streamId, expected, version);
+    }
     return { nextVersion: version + events.length, positions };
   }
 

@@ -1,6 +1,15 @@
 export { createPool, postgresReadiness, type PoolOptions } from './pool';
 export { migrate, EVENT_STORE_MIGRATIONS, type Migration } from './migrations';
-export { EventStore, checkpointOf, OUTBOX_CHANNEL, type StreamAppend, type AppendOptions } from './event-store';
+export {
+  EventStore,
+  checkpointOf,
+  OUTBOX_CHANNEL,
+  type AlongsideWrite,
+  type AppendOptions,
+  type CausingMessage,
+  type ClaimWrite,
+  type StreamAppend,
+} from './event-store';
 export {
   ConcurrencyError,
   START,

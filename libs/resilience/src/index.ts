@@ -1,4 +1,5 @@
 export { createPolicy, type Call, type Policy, type PolicyOptions, type PolicyResult } from './policy';
+export { httpExchange, type HttpExchange, type HttpExchangeRequest } from './http-exchange';
 export { backoffDelay, type RetryOptions } from './backoff';
 export {
   ResilienceError,

@@ -1,4 +1,4 @@
-import type { Policy, PolicyResult } from '@shop/resilience';
+import { httpExchange, type Policy, type PolicyResult } from '@shop/resilience';
 
 /** What a service answered, as the gateway passes it on. */
 export interface UpstreamResponse {
@@ -63,7 +63,7 @@ export class Upstream {
 
   private async exchange(request: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse> {
     const withBody = request.body !== undefined;
-    const response = await fetch(`${this.baseUrl}${request.path}`, {
+    const response = await httpExchange(`${this.baseUrl}${request.path}`, {
       method: request.method,
       headers: {
         accept: 'application/json',
@@ -71,21 +71,20 @@ export class Upstream {
         ...request.headers,
       },
       ...(withBody ? { body: JSON.stringify(request.body) } : {}),
-      redirect: 'manual',
       signal,
     });
-    const text = await response.text();
-    if (response.status >= 500) throw new UpstreamServerError(this.service, response.status);
+    const { status, text } = response;
+    if (status >= 500) throw new UpstreamServerError(this.service, status);
     const body = text ? parseJson(text) : undefined;
-    if (response.ok && text && body === undefined) {
-      throw new UpstreamServerError(this.service, response.status, 'answered something that is not JSON');
+    if (status >= 200 && status < 300 && text && body === undefined) {
+      throw new UpstreamServerError(this.service, status, 'answered something that is not JSON');
     }
     const headers: Record<string, string> = {};
     for (const name of PASSED_ON_HEADERS) {
-      const value = response.headers.get(name);
-      if (value !== null) headers[name] = value;
+      const value = response.headers[name];
+      if (typeof value === 'string') headers[name] = value;
     }
-    return { status: response.status, headers, body };
+    return { status, headers, body };
   }
 }
 

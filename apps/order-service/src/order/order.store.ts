@@ -12,7 +12,11 @@ import {
   ReserveStock,
 } from '@shop/contracts';
 import {
+  type AlongsideWrite,
   type AssumedState,
+  type CausingMessage,
+  type ClaimWrite,
+  ConcurrencyError,
   decideOnAssumedState,
   type EventStore,
   type OutboxMessage,
@@ -22,7 +26,7 @@ import {
 } from '@shop/event-store';
 import { outboxMessage } from '@shop/messaging';
 import { isRemoved } from '@shop/resilience';
-import { writeOrderRow } from '../orders/orders.projection';
+import { orderRowAlongside } from '../orders/orders.projection';
 import { recordSagaOutcome } from './saga.metrics';
 import { orderDecider, type OrderState, sagaReactions } from './order.decider';
 import type { OrderCommand, OrderEvent, SagaCommand } from './order.events';
@@ -46,17 +50,20 @@ export interface MessageMeta {
 const NO_STREAM: AssumedState<OrderState> = { state: orderDecider.initialState(), version: 0 };
 
 /**
- * Runs one command on one order: load, decide, append, and in the same
- * transaction update the read model and the saga deadline and write what the
- * saga sends out (commands to inventory and payment, facts on order.events).
- * Writers of one order (the API, replies, the timeout poller) take the
- * order's advisory lock first, so they queue instead of racing.
+ * Runs one command on one order: load, decide, append, and in the append's
+ * own statement update the read model and the saga deadline and write what
+ * the saga sends out (commands to inventory and payment, facts on
+ * order.events).
  *
  * An order's saga writes its stream five times or so in a few hundred
  * milliseconds; the state each append leaves is kept (StateCache), so the
  * next writer decides without reading the stream back. The cache is checked
- * by the append itself, and whatever it would decide without appending is
- * decided again on the stream as stored.
+ * by the append itself (ADR 0008). On that state a message's whole effect,
+ * its inbox row included, is one statement with no transaction around it
+ * (ADR 0009). Whatever the cached state cannot settle (a refusal, a decision
+ * without events, a failed check) is decided again on the stream, in a
+ * transaction that takes the order's advisory lock first, so writers of one
+ * order (the API, replies, the timeout poller) queue there instead of racing.
  */
 export class OrderStore {
   private readonly cache: StateCache<OrderState>;
@@ -68,6 +75,11 @@ export class OrderStore {
     options: { readonly cacheSize?: number } = {},
   ) {
     this.cache = new StateCache(options.cacheSize);
+  }
+
+  /** Whether this process holds the order's state from its own last append (the one-statement path can run). */
+  holds(orderId: string): boolean {
+    return this.cache.get(streamOfOrder(orderId)) !== undefined;
   }
 
   async load(orderId: string, client?: pg.PoolClient): Promise<{ state: OrderState; version: number }> {
@@ -105,6 +117,11 @@ export class OrderStore {
     if (options.client) {
       return this.executeIn(options.client, orderId, command, meta, options.inbox, options.locked ?? false);
     }
+    const atOnce = await this.executeAtOnce(orderId, command, meta, options.inbox);
+    if (atOnce !== UNCHECKED) {
+      if (atOnce !== 'duplicate') recordSagaOutcome(atOnce.before, atOnce.after);
+      return atOnce;
+    }
     const client = await this.pool.connect();
     try {
       await client.query('begin');
@@ -118,6 +135,55 @@ export class OrderStore {
     } finally {
       client.release();
     }
+  }
+
+  /**
+   * On the state this process's last append left (or an empty stream, for a
+   * new order) and with no transaction: decide, then write the events, the
+   * outbox, the read model, the deadline and the message's inbox row in one
+   * statement. UNCHECKED when that state cannot settle it (see above); then
+   * nothing was written.
+   */
+  private async executeAtOnce(
+    orderId: string,
+    command: OrderCommand,
+    meta: MessageMeta,
+    claim: CausingMessage | ClaimWrite | undefined,
+  ): Promise<Decided | 'duplicate' | typeof UNCHECKED> {
+    const streamId = streamOfOrder(orderId);
+    const assumed = this.cache.get(streamId) ?? (command.kind === 'PlaceOrder' ? NO_STREAM : undefined);
+    if (!assumed) return UNCHECKED;
+    let decided: Decided;
+    try {
+      decided = this.decide(assumed.state, command);
+    } catch {
+      return UNCHECKED;
+    }
+    if (decided.events.length === 0) return UNCHECKED;
+    try {
+      const appended = await this.append(undefined, streamId, assumed, true, decided, meta, claim);
+      return appended === 'duplicate' ? 'duplicate' : decided;
+    } catch (error) {
+      if (error instanceof ConcurrencyError) return UNCHECKED;
+      throw error;
+    }
+  }
+
+  /**
+   * A new order as one statement: `claim` (the request's idempotency key),
+   * OrderPlaced, the saga's first command, the orders row and the deadline.
+   * 'duplicate' when the key was claimed before; UNCHECKED (nothing written)
+   * when the decision needs the stream, for the caller's transaction.
+   */
+  async placeAtOnce(
+    orderId: string,
+    command: Extract<OrderCommand, { kind: 'PlaceOrder' }>,
+    meta: MessageMeta,
+    claim: ClaimWrite,
+  ): Promise<Decided | 'duplicate' | typeof UNCHECKED> {
+    const placed = await this.executeAtOnce(orderId, command, meta, claim);
+    if (placed !== UNCHECKED && placed !== 'duplicate') recordSagaOutcome(placed.before, placed.after);
+    return placed;
   }
 
   private async executeIn(
@@ -153,7 +219,6 @@ export class OrderStore {
         }
         if (decided.events.length === 0) return isAssumed ? UNCHECKED : decided;
         await this.append(client, streamId, loaded, isAssumed, decided, meta);
-        await this.project(client, decided.before, decided.after);
         return decided;
       },
     );
@@ -164,59 +229,70 @@ export class OrderStore {
     return { before, after: events.reduce(orderDecider.evolve, before), events };
   }
 
+  /**
+   * In `client`'s transaction, or (without one) as one statement that also
+   * takes `claim` (a message's inbox row, an idempotency key); 'duplicate'
+   * when that was taken before.
+   */
   private async append(
-    client: pg.PoolClient,
+    client: pg.PoolClient | undefined,
     streamId: string,
     { version, lastEventId }: AssumedState<OrderState>,
     isAssumed: boolean,
     { before, after, events }: Decided,
     meta: MessageMeta,
-  ): Promise<void> {
+    claim?: CausingMessage | ClaimWrite,
+  ): Promise<'appended' | 'duplicate'> {
     // Each event names what caused it, so an auditor can tell a message applied twice (invariant 4).
     const metadata = { correlationId: meta.correlationId, causationId: meta.causationId };
     const recorded = events.map((event) => ({ ...event, id: randomUUID(), metadata }));
+    const options = {
+      ...(isAssumed && lastEventId !== undefined ? { lastEventId } : {}),
+      alongside: this.alongside(before, after),
+      outbox: [
+        ...sagaReactions(before, events)
+          // UNSAFE_REMOVE_PATTERNS=compensation: the saga never gives stock back nor refunds (the proof of its compensations).
+          .filter((saga) => !(isRemoved('compensation') && COMPENSATIONS.has(saga.kind)))
+          .map((saga) => this.command(after, saga, meta)),
+        ...this.facts(after, events, meta),
+      ],
+    };
+    const expected = version === 0 ? 'no_stream' : version;
     try {
-      await this.store.appendToStream(streamId, version === 0 ? 'no_stream' : version, recorded, {
-        client,
-        ...(isAssumed && lastEventId !== undefined ? { lastEventId } : {}),
-        outbox: [
-          ...sagaReactions(before, events)
-            // UNSAFE_REMOVE_PATTERNS=compensation: the saga never gives stock back nor refunds (the proof of its compensations).
-            .filter((saga) => !(isRemoved('compensation') && COMPENSATIONS.has(saga.kind)))
-            .map((saga) => this.command(after, saga, meta)),
-          ...this.facts(after, events, meta),
-        ],
-      });
+      const result = client
+        ? await this.store.appendToStream(streamId, expected, recorded, { ...options, client })
+        : await this.store.appendOnce(claim, streamId, expected, recorded, options);
+      if (result === 'duplicate') return 'duplicate';
     } catch (error) {
       this.cache.delete(streamId);
       throw error;
     }
     const appended = recorded.at(-1)?.id;
     if (appended) this.cache.set(streamId, { state: after, version: version + events.length, lastEventId: appended });
+    return 'appended';
   }
 
   /**
-   * The orders read model (the same function a rebuild replays through) and
-   * the saga deadline follow the order's state. The deadline is written when
-   * the order becomes PENDING and deleted when it stops being PENDING; the
-   * steps in between leave it alone.
+   * The orders read model (the same row a rebuild writes) and the saga
+   * deadline follow the order's state, in the append's statement. The
+   * deadline is written when the order becomes PENDING and deleted when it
+   * stops being PENDING; the steps in between leave it alone.
    */
-  private async project(client: pg.PoolClient, before: OrderState, state: OrderState): Promise<void> {
-    await writeOrderRow(client, state);
-    if (state.status === before.status) return;
-    if (state.status === 'PENDING') {
-      await client.query({
-        name: 'saga-deadline-insert',
-        text: 'insert into saga_deadlines (order_id, deadline) values ($1, $2) on conflict do nothing',
-        values: [state.orderId, state.deadline],
-      });
-    } else {
-      await client.query({
-        name: 'saga-deadline-delete',
-        text: 'delete from saga_deadlines where order_id = $1',
-        values: [state.orderId],
-      });
-    }
+  private alongside(before: OrderState, state: OrderState): AlongsideWrite[] {
+    const writes = [orderRowAlongside(state)];
+    if (state.status === before.status) return writes;
+    writes.push(
+      state.status === 'PENDING'
+        ? {
+            sql: 'insert into saga_deadlines (order_id, deadline) select $1::uuid, $2::timestamptz from appended on conflict do nothing',
+            values: [state.orderId, state.deadline],
+          }
+        : {
+            sql: 'delete from saga_deadlines where order_id = $1::uuid and exists (select 1 from appended)',
+            values: [state.orderId],
+          },
+    );
+    return writes;
   }
 
   private command(state: OrderState, saga: SagaCommand, meta: MessageMeta): OutboxMessage {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Projection, RecordedEvent } from '@shop/event-store';
+import type { AlongsideWrite, Projection, RecordedEvent } from '@shop/event-store';
 import { orderDecider, type OrderState } from '../order/order.decider';
 import type { OrderEvent } from '../order/order.events';
 
@@ -15,22 +15,37 @@ import type { OrderEvent } from '../order/order.events';
 export async function writeOrderRow(client: pg.PoolClient, state: OrderState): Promise<void> {
   await client.query({
     name: 'orders-write-row',
-    text: `insert into orders (order_id, user_id, status, reason, items, total_cents, currency, created_at, updated_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-     on conflict (order_id) do update
-       set status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at`,
-    values: [
-      state.orderId,
-      state.userId,
-      state.status,
-      state.reason ?? null,
-      JSON.stringify(state.items),
-      state.totalCents,
-      state.currency,
-      state.createdAt,
-      state.updatedAt,
-    ],
+    text: `insert into orders (${ORDER_COLUMNS}) values (${ORDER_VALUES}) ${ORDER_UPSERT}`,
+    values: orderRowValues(state),
   });
+}
+
+/** The same row, written by the append that changed the order, in its statement (EventStore AlongsideWrite). */
+export function orderRowAlongside(state: OrderState): AlongsideWrite {
+  return {
+    sql: `insert into orders (${ORDER_COLUMNS}) select ${ORDER_VALUES} from appended ${ORDER_UPSERT}`,
+    values: orderRowValues(state),
+  };
+}
+
+const ORDER_COLUMNS = 'order_id, user_id, status, reason, items, total_cents, currency, created_at, updated_at';
+const ORDER_VALUES =
+  '$1::uuid, $2::text, $3::text, $4::text, $5::jsonb, $6::int, $7::text, $8::timestamptz, $9::timestamptz';
+const ORDER_UPSERT = `on conflict (order_id) do update
+  set status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at`;
+
+function orderRowValues(state: OrderState): unknown[] {
+  return [
+    state.orderId,
+    state.userId,
+    state.status,
+    state.reason ?? null,
+    JSON.stringify(state.items),
+    state.totalCents,
+    state.currency,
+    state.createdAt,
+    state.updatedAt,
+  ];
 }
 
 /** The order as of `event`: its stream folded up to and including that event. */

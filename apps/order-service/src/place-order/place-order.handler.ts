@@ -1,6 +1,7 @@
 import { ConflictException, BadRequestException } from '@nestjs/common';
 import type pg from 'pg';
 import { problem } from '@shop/health';
+import { UNCHECKED } from '@shop/event-store';
 import { isRemoved } from '@shop/resilience';
 import type { OrderStore } from '../order/order.store';
 import { recordSagaOutcome } from '../order/saga.metrics';
@@ -14,11 +15,15 @@ export interface PlaceOrderResult {
 }
 
 /**
- * Accepts an order: prices it against order-service's own catalog, and in one
- * transaction stores the user's idempotency key with the body's hash, the
- * order's first event, the orders row and the saga's first command. Duplicates
+ * Accepts an order: prices it against order-service's own catalog, then, in
+ * one statement (ADR 0009), stores the user's idempotency key with the body's
+ * hash, the order's first event, the orders row, the saga deadline and the
+ * saga's first command. A key claimed before writes nothing and the request
+ * is answered from the first one's order (a different body: 409); duplicates
  * sent at the same time wait on the key's row and then find the first one's
- * order: one order, whatever the retries.
+ * order: one order, whatever the retries. If the one statement cannot settle
+ * it (the new stream exists after all), the same writes go in a transaction
+ * that claims the key first and decides on the stream.
  */
 export class PlaceOrderHandler {
   constructor(
@@ -29,12 +34,33 @@ export class PlaceOrderHandler {
 
   async place(userId: string, key: string, body: PlaceOrderBody, raw: unknown): Promise<PlaceOrderResult> {
     const hash = bodyHash(raw);
+    const orderId = newOrderId();
+    // UNSAFE_REMOVE_PATTERNS=idempotency-key: every request claims a key of its own (the proof of the key).
+    const claim = isRemoved('idempotency-key') ? `${key}#${orderId}` : key;
+    const { items, currency } = await this.price(body);
+    const command = {
+      kind: 'PlaceOrder' as const,
+      orderId,
+      userId,
+      items,
+      currency,
+      paymentToken: body.paymentToken,
+      now: new Date().toISOString(),
+      timeoutMs: this.sagaTimeoutMs,
+    };
+    const meta = { correlationId: orderId, causationId: `idempotency-key:${key}` };
+    const placed = await this.orders.placeAtOnce(orderId, command, meta, {
+      claim: `insert into idempotency_keys (user_id, key, body_hash, order_id)
+              select $1::text, $2::text, $3::text, $4::uuid from checked
+              on conflict (user_id, key) do nothing returning 1`,
+      values: [userId, claim, hash, orderId],
+    });
+    if (placed === 'duplicate') return this.replay(userId, key, hash);
+    if (placed !== UNCHECKED) return { orderId, status: 'PENDING', created: true };
+
     const client = await this.pool.connect();
     try {
       await client.query('begin');
-      const orderId = newOrderId();
-      // UNSAFE_REMOVE_PATTERNS=idempotency-key: every request claims a key of its own (the proof of the key).
-      const claim = isRemoved('idempotency-key') ? `${key}#${orderId}` : key;
       const claimed = await client.query(
         `insert into idempotency_keys (user_id, key, body_hash, order_id) values ($1, $2, $3, $4)
          on conflict (user_id, key) do nothing`,
@@ -44,44 +70,9 @@ export class PlaceOrderHandler {
         await client.query('rollback');
         return this.replay(userId, key, hash);
       }
-      const prices = await client.query<{ sku: string; price_cents: number; currency: string }>(
-        'select sku, price_cents, currency from catalog where sku = any($1)',
-        [body.items.map((item) => item.sku)],
-      );
-      const bySku = new Map(prices.rows.map((row) => [row.sku, row]));
-      const unknown = body.items.filter((item) => !bySku.has(item.sku));
-      if (unknown.length > 0) {
-        throw new BadRequestException({
-          ...problem(400, 'invalid request', 'the order names products the catalog does not have'),
-          errors: unknown.map((item) => ({
-            path: `items.${body.items.indexOf(item)}.sku`,
-            message: `unknown SKU ${item.sku}`,
-          })),
-        });
-      }
-      const items = body.items.map(({ sku, quantity }) => ({
-        sku,
-        quantity,
-        priceCents: bySku.get(sku)?.price_cents ?? 0,
-      }));
-      const currency = prices.rows[0]?.currency ?? 'EUR';
-      const placed = await this.orders.execute(
-        orderId,
-        {
-          kind: 'PlaceOrder',
-          orderId,
-          userId,
-          items,
-          currency,
-          paymentToken: body.paymentToken,
-          now: new Date().toISOString(),
-          timeoutMs: this.sagaTimeoutMs,
-        },
-        { correlationId: orderId, causationId: `idempotency-key:${key}` },
-        { client },
-      );
+      const decided = await this.orders.execute(orderId, command, meta, { client });
       await client.query('commit');
-      if (placed !== 'duplicate') recordSagaOutcome(placed.before, placed.after);
+      if (decided !== 'duplicate') recordSagaOutcome(decided.before, decided.after);
       return { orderId, status: 'PENDING', created: true };
     } catch (error) {
       await client.query('rollback').catch(() => undefined);
@@ -89,6 +80,32 @@ export class PlaceOrderHandler {
     } finally {
       client.release();
     }
+  }
+
+  /** The order's lines at the catalog's prices; 400 for a SKU the catalog does not have. */
+  private async price(body: PlaceOrderBody) {
+    const prices = await this.pool.query<{ sku: string; price_cents: number; currency: string }>({
+      name: 'catalog-prices',
+      text: 'select sku, price_cents, currency from catalog where sku = any($1)',
+      values: [body.items.map((item) => item.sku)],
+    });
+    const bySku = new Map(prices.rows.map((row) => [row.sku, row]));
+    const unknown = body.items.filter((item) => !bySku.has(item.sku));
+    if (unknown.length > 0) {
+      throw new BadRequestException({
+        ...problem(400, 'invalid request', 'the order names products the catalog does not have'),
+        errors: unknown.map((item) => ({
+          path: `items.${body.items.indexOf(item)}.sku`,
+          message: `unknown SKU ${item.sku}`,
+        })),
+      });
+    }
+    const items = body.items.map(({ sku, quantity }) => ({
+      sku,
+      quantity,
+      priceCents: bySku.get(sku)?.price_cents ?? 0,
+    }));
+    return { items, currency: prices.rows[0]?.currency ?? 'EUR' };
   }
 
   private async replay(userId: string, key: string, hash: string): Promise<PlaceOrderResult> {

@@ -40,13 +40,32 @@ export class SagaProcessManager {
   }
 
   /**
-   * Consecutive messages of one partition in one transaction: one inbox
-   * statement for all, every order they touch locked at once (sorted, so a
-   * batch of inventory.events and one of payment.events cannot deadlock),
-   * then each message in order, under its own trace. Any failure rolls it
-   * all back, and the consumer handles the messages one by one.
+   * Consecutive messages of one partition, in order. A reply to an order
+   * whose state this process holds (its own last append) is one statement
+   * of its own (OrderStore, ADR 0009); from the first message that is not,
+   * the rest go in one transaction (ADR 0007). A failure leaves what was
+   * committed before it, and the consumer handles the messages one by one
+   * (the inbox makes those committed no-ops).
    */
   async handleBatch(items: readonly BatchItem[]): Promise<void> {
+    let next = 0;
+    for (; next < items.length; next++) {
+      const item = items[next] as BatchItem;
+      const step = sagaStep(item.envelope);
+      if (step === 'ignore') continue;
+      if (step === 'catalog' || !this.orders.holds(step.orderId)) break;
+      await item.traced(() => this.handle(item.envelope, item.context));
+    }
+    if (next < items.length) await this.handleInOneTransaction(items.slice(next));
+  }
+
+  /**
+   * Messages in one transaction: one inbox statement for all, every order
+   * they touch locked at once (sorted, so a batch of inventory.events and one
+   * of payment.events cannot deadlock), then each message in order, under
+   * its own trace. Any failure rolls it all back.
+   */
+  private async handleInOneTransaction(items: readonly BatchItem[]): Promise<void> {
     const decided: Decided[] = [];
     const ids = items.map((item) => item.envelope.id);
     await handleManyOnce(this.pool, INBOX_CONSUMER, ids, async (client, first) => {

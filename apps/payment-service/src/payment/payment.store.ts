@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import {
   type AssumedState,
+  ConcurrencyError,
   decideOnAssumedState,
   type EventStore,
   type OutboxMessage,
@@ -36,23 +37,28 @@ export interface WriteStep {
   readonly newStream?: boolean;
 }
 
+/** A charge's first step: the stream is assumed not to exist yet (the append's no-stream check tells otherwise). */
+const NEW_STREAM: AssumedState<PaymentState> = { state: paymentDecider.initialState(), version: 0 };
+
 export type WriteResult =
   | { readonly outcome: 'written'; readonly state: PaymentState; readonly events: readonly PaymentEvent[] }
   | { readonly outcome: 'duplicate' };
 
 /**
- * The payment streams: load, and one transaction per step of a command
- * (inbox, decide on fresh state, events, outbox). Writers of one order take a
- * transaction-scoped advisory lock on its stream, so two deliveries of the
- * saga's commands for one order decide one after the other instead of racing;
- * the expected-version check of the event store stays as the safety net.
- * No transaction is ever held open across a call to the provider: the
- * handlers call it between two steps.
+ * The payment streams: load, and one write per step of a command (inbox,
+ * decide, events, outbox). No transaction is ever held open across a call to
+ * the provider: the handlers call it between two steps.
  *
  * A charge writes its stream twice around the provider call; the state the
- * first step leaves is kept (StateCache) for the second. As in the other
- * services' stores, the append checks the cached event, and a step that
- * appends nothing on a cached state is taken again on the stream.
+ * first step leaves is kept (StateCache) for the second, and the first
+ * assumes a stream that does not exist yet. On such an assumed state a step
+ * is one statement (ADR 0009): the append checks the state (its version and
+ * last event, or that there is no stream) and records the inbox row with it.
+ * What the assumed state cannot settle (a refusal, no events, a failed check)
+ * is taken again in a transaction that takes a transaction-scoped advisory
+ * lock on the order's stream first and decides on the stream as stored, so
+ * two deliveries of the saga's commands for one order that collide decide
+ * one after the other; the expected-version check stays as the safety net.
  */
 export class PaymentStore {
   private readonly cache: StateCache<PaymentState>;
@@ -94,6 +100,8 @@ export class PaymentStore {
 
   async write(orderId: string, step: WriteStep): Promise<WriteResult> {
     const streamId = streamOfOrder(orderId);
+    const atOnce = await this.writeAtOnce(streamId, step);
+    if (atOnce !== UNCHECKED) return atOnce;
     const client = await this.pool.connect();
     try {
       await client.query('begin');
@@ -114,6 +122,59 @@ export class PaymentStore {
     }
   }
 
+  /**
+   * On the assumed state (the cache's, or an empty one for a step that starts
+   * the stream) and with no transaction: the events, the reply and the inbox
+   * row in one statement (ADR 0009). UNCHECKED, with nothing written, when
+   * that state cannot settle the step (a refusal, no events, a failed check).
+   */
+  private async writeAtOnce(streamId: string, step: WriteStep): Promise<WriteResult | typeof UNCHECKED> {
+    const assumed = this.cache.get(streamId) ?? (step.newStream ? NEW_STREAM : undefined);
+    if (!assumed || !step.decide) return UNCHECKED;
+    let events: readonly PaymentEvent[];
+    try {
+      events = step.decide(assumed.state);
+    } catch {
+      return UNCHECKED;
+    }
+    if (events.length === 0) return UNCHECKED;
+    const next = events.reduce(paymentDecider.evolve, assumed.state);
+    const recorded = this.recorded(events, step);
+    try {
+      const result = await this.store.appendOnce(
+        step.inbox === undefined ? undefined : { consumer: INBOX_CONSUMER, messageId: step.inbox },
+        streamId,
+        assumed.version === 0 ? 'no_stream' : assumed.version,
+        recorded,
+        {
+          outbox: step.reply?.(next, events) ?? [],
+          ...(assumed.lastEventId === undefined ? {} : { lastEventId: assumed.lastEventId }),
+        },
+      );
+      if (result === 'duplicate') return { outcome: 'duplicate' };
+    } catch (error) {
+      this.cache.delete(streamId);
+      if (error instanceof ConcurrencyError) return UNCHECKED;
+      throw error;
+    }
+    this.remember(streamId, next, assumed.version, recorded);
+    return { outcome: 'written', state: next, events };
+  }
+
+  private recorded(events: readonly PaymentEvent[], step: WriteStep) {
+    return events.map((event) => ({
+      id: randomUUID(),
+      type: event.type,
+      data: event.data,
+      ...(step.metadata ? { metadata: step.metadata } : {}),
+    }));
+  }
+
+  private remember(streamId: string, state: PaymentState, version: number, recorded: ReadonlyArray<{ id: string }>) {
+    const last = recorded.at(-1);
+    if (last) this.cache.set(streamId, { state, version: version + recorded.length, lastEventId: last.id });
+  }
+
   /** Decide on the assumed state (checked by the append) or, failing that, on the stream; append; write the outbox. */
   private async step(
     client: pg.PoolClient,
@@ -123,8 +184,7 @@ export class PaymentStore {
   ): Promise<{ state: PaymentState; events: readonly PaymentEvent[] }> {
     // Not read from the stream: the state this process's last append left, or, for a step that
     // starts the stream, an empty one. Either is checked by the append (lastEventId, no_stream).
-    const assumed =
-      this.cache.get(streamId) ?? (step.newStream ? { state: paymentDecider.initialState(), version: 0 } : undefined);
+    const assumed = this.cache.get(streamId) ?? (step.newStream ? NEW_STREAM : undefined);
     return decideOnAssumedState(
       assumed,
       () => this.read(orderId, client),
@@ -144,12 +204,7 @@ export class PaymentStore {
           await this.store.writeOutbox(client, outbox);
           return { state: next, events };
         }
-        const recorded = events.map((event) => ({
-          id: randomUUID(),
-          type: event.type,
-          data: event.data,
-          ...(step.metadata ? { metadata: step.metadata } : {}),
-        }));
+        const recorded = this.recorded(events, step);
         try {
           await this.store.appendToStream(streamId, version === 0 ? 'no_stream' : version, recorded, {
             client,
@@ -160,8 +215,7 @@ export class PaymentStore {
           this.cache.delete(streamId);
           throw error;
         }
-        const last = recorded.at(-1);
-        if (last) this.cache.set(streamId, { state: next, version: version + events.length, lastEventId: last.id });
+        this.remember(streamId, next, version, recorded);
         return { state: next, events };
       },
     );

@@ -3,6 +3,7 @@ import type { PaymentDeclineReason } from '@shop/contracts';
 import { PermanentError, TransientError } from '@shop/messaging';
 import {
   createPolicy,
+  httpExchange,
   type Policy,
   type PolicyRegistry,
   ResilienceError,
@@ -158,7 +159,7 @@ export class PaymentProviderClient {
   ): Promise<HttpReply> {
     try {
       const result = await this.policy.execute(orderId, async (signal) => {
-        const response = await fetch(`${this.baseUrl}${path}`, {
+        const response = await httpExchange(`${this.baseUrl}${path}`, {
           method,
           signal,
           headers: {
@@ -168,7 +169,7 @@ export class PaymentProviderClient {
           },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         });
-        const text = await response.text();
+        const text = response.text;
         // Thrown, so the breaker counts it and the policy retries it: the provider cannot answer right now.
         if (response.status >= 500 || response.status === 408 || response.status === 429) {
           throw new Error(`payment provider answered ${response.status}`);
