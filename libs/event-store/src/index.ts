@@ -31,7 +31,7 @@ export {
 export { loadSnapshot, saveSnapshot } from './snapshots';
 export { decideOnAssumedState, StateCache, UNCHECKED, type AssumedState, type CachedState } from './state-cache';
 export { handleManyOnce, handleOnce, recordInInbox, recordManyInInbox, type InboxOutcome } from './inbox';
-export { lockStreamAndRecord, lockStreams } from './stream-locks';
+export { lockStreamAndRecord, lockStreams, lockStreamsAndRecord } from './stream-locks';
 export { catchUp, rebuild, runProjectionOnce, type Projection } from './projections';
 export { runRebuild, type RebuildTarget } from './rebuild-read-models';
 export {

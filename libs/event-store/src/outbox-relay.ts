@@ -131,8 +131,11 @@ const MARK_SENT_SQL =
  * on its LISTEN connection publishes, the others wait for it. If the leader
  * dies, its connection and its lock go with it and another takes over. A
  * pass is one autocommit statement: it marks the previous pass's rows sent
- * and reads the next batch, so a busy relay makes one round trip to the
- * database per batch and an idle one per poll.
+ * and reads the next batch, so a relay makes one round trip to the database
+ * per batch (and one per poll when idle). After a batch that was not full it
+ * waits for the next notification or poll, whose pass marks that batch: a
+ * published row may show as pending for up to one poll interval, and a crash
+ * in that window publishes it again (a duplicate, as before).
  *
  * Leadership only saves duplicates, it is not what keeps order: a relay
  * publishes rows in order and reads a row only after every earlier row was
@@ -194,7 +197,9 @@ export class OutboxRelay {
         await this.pause(this.backoffMs());
         continue;
       }
-      if (published === 0) await this.pause(this.options.pollIntervalMs ?? 250);
+      // A full batch means more may be waiting; otherwise the next notification (or poll) brings the
+      // next pass, and that pass marks this one's rows sent.
+      if (published < (this.options.batchSize ?? 500)) await this.pause(this.options.pollIntervalMs ?? 250);
     }
   }
 

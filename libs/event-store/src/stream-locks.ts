@@ -27,22 +27,34 @@ export async function lockStreams(client: pg.PoolClient, streamIds: Iterable<str
  * inbox row, so two deliveries of one message queue on the lock and the
  * second finds the first's row once it committed.
  */
-export async function lockStreamAndRecord(
+export function lockStreamAndRecord(
   client: pg.PoolClient,
   streamId: string,
   consumer: string,
   messageId: string,
 ): Promise<boolean> {
+  return lockStreamsAndRecord(client, [streamId], consumer, messageId);
+}
+
+/** lockStreamAndRecord for a message that decides on several streams: their locks in sorted order, then the inbox row. */
+export async function lockStreamsAndRecord(
+  client: pg.PoolClient,
+  streamIds: Iterable<string>,
+  consumer: string,
+  messageId: string,
+): Promise<boolean> {
   // UNSAFE_REMOVE_PATTERNS=inbox: every delivery counts as the first (the proof that the inbox is what dedupes).
   if (isRemoved('inbox')) {
-    await lockStreams(client, [streamId]);
+    await lockStreams(client, streamIds);
     return true;
   }
   const recorded = await client.query({
-    name: 'lock-stream-and-record',
-    text: `with locked as materialized (select pg_advisory_xact_lock(hashtextextended($1, 0)))
+    name: 'lock-streams-and-record',
+    text: `with locked as materialized (
+        select count(pg_advisory_xact_lock(hashtextextended(id, 0))) from unnest($1::text[]) as id
+      )
       insert into inbox (consumer, message_id) select $2, $3 from locked on conflict do nothing`,
-    values: [streamId, consumer, messageId],
+    values: [[...new Set(streamIds)].sort(), consumer, messageId],
   });
   return recorded.rowCount === 1;
 }

@@ -6,8 +6,8 @@ import {
   type EventStore,
   loadSnapshot,
   lockStreams,
+  lockStreamsAndRecord,
   type OutboxMessage,
-  recordInInbox,
   saveSnapshot,
   StateCache,
 } from '@shop/event-store';
@@ -150,9 +150,16 @@ export class StockStore {
     const client = await this.pool.connect();
     try {
       await client.query('begin');
-      if (options.inbox && !(await recordInInbox(client, options.inbox.consumer, options.inbox.messageId))) {
-        await client.query('rollback');
-        return 'duplicate';
+      if (options.inbox) {
+        // The SKUs' locks and the message's inbox row in one statement (locks first, sorted).
+        const skus = [...new Set(commands.map((command) => command.sku))];
+        if (
+          !(await lockStreamsAndRecord(client, skus.map(streamOfSku), options.inbox.consumer, options.inbox.messageId))
+        ) {
+          await client.query('rollback');
+          return 'duplicate';
+        }
+        for (const sku of skus) transaction.locked.add(sku);
       }
       const outcome = await this.executeIn(client, commands, options, transaction);
       await client.query('commit');
@@ -205,6 +212,10 @@ export class StockStore {
       }
     }
     const { outcome, versions, states, cached } = decision;
+    // The replies and catalog facts, from the states the decision leaves (the products rows are the same
+    // function of the same events): they go with the last append's statement, or alone after a refusal.
+    const outbox = options.outbox?.(outcome, productRows(commands, states)) ?? [];
+    if (!outcome.ok) await this.store.writeOutbox(client, outbox);
     if (outcome.ok) {
       const bySku = new Map<string, StockEvent[]>();
       for (const { sku, event } of outcome.events) bySku.set(sku, [...(bySku.get(sku) ?? []), event]);
@@ -222,7 +233,7 @@ export class StockStore {
         };
       });
       try {
-        await this.store.appendToStreams(appends, { client });
+        await this.store.appendToStreams(appends, { client, outbox });
       } catch (error) {
         // The caller's transaction rolls back; the message comes again and finds the streams as stored.
         if (error instanceof ConcurrencyError) {
@@ -255,20 +266,7 @@ export class StockStore {
         }
       }
     }
-    if (options.outbox) {
-      const products = await this.products(client, [...new Set(commands.map((command) => command.sku))]);
-      await this.store.writeOutbox(client, options.outbox(outcome, products));
-    }
     return outcome;
-  }
-
-  private async products(client: pg.PoolClient, skus: readonly string[]): Promise<Map<string, ProductRow>> {
-    const result = await client.query<ProductRow>({
-      name: 'products-read',
-      text: `select sku, name, price_cents as "priceCents", currency, available from products where sku = any($1)`,
-      values: [skus],
-    });
-    return new Map(result.rows.map((row) => [row.sku, row]));
   }
 
   /**
@@ -320,4 +318,19 @@ export class StockStore {
     const reason: StockRefusal = refusals.has('UNKNOWN_PRODUCT') ? 'UNKNOWN_PRODUCT' : (first ?? 'OUT_OF_STOCK');
     return { outcome: { ok: false, reason, skus: refusals.get(reason) ?? [] }, versions, states, cached };
   }
+}
+
+/** The products rows of the commands' SKUs after a decision: the products read model holds the same. */
+function productRows(
+  commands: readonly SkuCommand[],
+  states: ReadonlyMap<string, StockState>,
+): Map<string, ProductRow> {
+  const rows = new Map<string, ProductRow>();
+  for (const { sku } of commands) {
+    const state = states.get(sku);
+    if (!state?.exists || rows.has(sku)) continue;
+    const { name, priceCents, currency, available } = state;
+    rows.set(sku, { sku, name, priceCents, currency, available });
+  }
+  return rows;
 }
