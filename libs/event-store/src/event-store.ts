@@ -92,9 +92,8 @@ function appendSql(claim: string | undefined, alongside: readonly string[]): str
   const gate = claim === undefined ? 'checked' : 'claimed';
   let next = 16;
   const cte = (name: string, sql: string) => {
-    const offset = next - 1;
-    const renumbered = sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
-    next += (sql.match(/\$(\d+)/g) ?? []).reduce((max, p) => Math.max(max, Number(p.slice(1))), 0);
+    const renumbered = renumber(sql, next - 1);
+    next += highestParameter(sql);
     return `, ${name} as (${renumbered})`;
   };
   const claimed = claim === undefined ? '' : cte('claimed', claim);
@@ -133,6 +132,33 @@ function appendSql(claim: string | undefined, alongside: readonly string[]): str
 }
 
 const APPEND_SQL = appendSql(undefined, []);
+
+/** `sql` with each `$n` moved up by `offset`. */
+function renumber(sql: string, offset: number): string {
+  return sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+}
+
+function highestParameter(sql: string): number {
+  return (sql.match(/\$(\d+)/g) ?? []).reduce((max, p) => Math.max(max, Number(p.slice(1))), 0);
+}
+
+/**
+ * Alongside writes as a statement of their own, with `appended` standing for
+ * an append that happened: what a projection's rebuild runs, so that it
+ * writes the read model with the very SQL the live appends carry.
+ */
+export function standaloneWrites(writes: readonly AlongsideWrite[]): { text: string; values: unknown[] } {
+  let next = 0;
+  const ctes = writes.map((write, index) => {
+    const cte = `alongside_${index} as (${renumber(write.sql, next)})`;
+    next += highestParameter(write.sql);
+    return cte;
+  });
+  return {
+    text: `with appended as (select 1 as appended)${ctes.map((cte) => `, ${cte}`).join('')} select 1`,
+    values: writes.flatMap((write) => write.values),
+  };
+}
 
 /** Statement names of the composed appends (a few per service), so each is parsed and planned once per connection. */
 const composedAppends = new Map<string, string>();
@@ -281,7 +307,11 @@ export class EventStore {
    */
   async appendToStreams(
     appends: readonly StreamAppend[],
-    options: AppendOptions & { readonly client?: pg.PoolClient } = {},
+    options: AppendOptions & {
+      readonly client?: pg.PoolClient;
+      /** Writes that commit with the appends, in the last stream's statement (see AlongsideWrite). */
+      readonly alongside?: readonly AlongsideWrite[];
+    } = {},
   ): Promise<AppendResult[]> {
     const outbox = options.outbox ?? [];
     if (appends.length === 0) {
@@ -291,8 +321,15 @@ export class EventStore {
     const appendAll = async (client: pg.PoolClient) => {
       const results: AppendResult[] = [];
       for (const [index, append] of appends.entries()) {
-        // The outbox messages travel with the last stream's statement.
-        results.push(await this.appendOne(client, append, index === appends.length - 1 ? outbox : []));
+        // The outbox messages and the alongside writes travel with the last stream's statement.
+        const last = index === appends.length - 1;
+        const result = await this.appendComposed(client, undefined, append.streamId, append.expected, append.events, {
+          ...(append.lastEventId === undefined ? {} : { lastEventId: append.lastEventId }),
+          outbox: last ? outbox : [],
+          alongside: last ? (options.alongside ?? []) : [],
+        });
+        if (result === 'duplicate') throw new Error('unreachable: an append without a claim cannot be a duplicate');
+        results.push(result);
       }
       return results;
     };

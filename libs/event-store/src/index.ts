@@ -4,6 +4,7 @@ export {
   EventStore,
   checkpointOf,
   OUTBOX_CHANNEL,
+  standaloneWrites,
   type AlongsideWrite,
   type AppendOptions,
   type CausingMessage,

@@ -13,7 +13,7 @@ import {
 } from '@shop/event-store';
 import { stockDecider, type StockState } from './stock.decider';
 import { type StockCommand, type StockEvent, StockRefused, type StockRefusal } from './stock.events';
-import { applyToProducts, streamOfSku } from './products.projection';
+import { foldProductsChange, productsWrites, streamOfSku } from './products.projection';
 
 export interface SkuCommand {
   readonly sku: string;
@@ -233,7 +233,12 @@ export class StockStore {
         };
       });
       try {
-        await this.store.appendToStreams(appends, { client, outbox });
+        // The products read model and the reservations in the last append's statement.
+        await this.store.appendToStreams(appends, {
+          client,
+          outbox,
+          alongside: productsWrites(foldProductsChange(outcome.events)),
+        });
       } catch (error) {
         // The caller's transaction rolls back; the message comes again and finds the streams as stored.
         if (error instanceof ConcurrencyError) {
@@ -255,7 +260,6 @@ export class StockStore {
           this.cache.set(streamId, entry);
         }
       }
-      for (const { sku, event } of outcome.events) await applyToProducts(client, sku, event);
       // A snapshot every `snapshotEvery` events keeps a busy SKU's load short (state = snapshot + tail).
       for (const [sku, events] of bySku) {
         const before = versions.get(sku) ?? 0;
