@@ -160,16 +160,31 @@ export function standaloneWrites(writes: readonly AlongsideWrite[]): { text: str
   };
 }
 
-/** Statement names of the composed appends (a few per service), so each is parsed and planned once per connection. */
-const composedAppends = new Map<string, string>();
+/**
+ * The composed appends built so far, by their parts (a few per service): each
+ * text is built, named and so parsed and planned once per connection. Looked
+ * up part by part, so a call hashes the short SQL strings it was given, not
+ * the long statement.
+ */
+interface ComposedNode {
+  readonly next: Map<string, ComposedNode>;
+  statement?: { readonly name: string; readonly text: string };
+}
+const composedRoot: ComposedNode = { next: new Map() };
+let composedCount = 0;
 
-function composedAppendName(text: string): string {
-  let name = composedAppends.get(text);
-  if (!name) {
-    name = `event-store-append-${composedAppends.size + 1}`;
-    composedAppends.set(text, name);
+function composedAppend(claim: string | undefined, alongside: readonly string[]): { name: string; text: string } {
+  let node = composedRoot;
+  for (const part of [claim ?? '', ...alongside]) {
+    let child = node.next.get(part);
+    if (!child) {
+      child = { next: new Map() };
+      node.next.set(part, child);
+    }
+    node = child;
   }
-  return name;
+  node.statement ??= { name: `event-store-append-${++composedCount}`, text: appendSql(claim, alongside) };
+  return node.statement;
 }
 
 const EVENT_COLUMNS =
@@ -287,12 +302,12 @@ export class EventStore {
         : { streamId, expected, events, lastEventId: options.lastEventId };
     const alongside = options.alongside ?? [];
     if (!claim && alongside.length === 0) return this.appendOne(db, append, options.outbox ?? []);
-    const text = appendSql(
+    const { name, text } = composedAppend(
       claim?.claim,
       alongside.map((write) => write.sql),
     );
     return this.appendOne(db, append, options.outbox ?? [], {
-      name: composedAppendName(text),
+      name,
       text,
       values: [...(claim?.values ?? []), ...alongside.flatMap((write) => write.values)],
       claimed: claim !== undefined,

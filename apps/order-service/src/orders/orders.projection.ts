@@ -3,19 +3,30 @@ import type { AlongsideWrite, Projection, RecordedEvent } from '@shop/event-stor
 import { orderDecider, type OrderState } from '../order/order.decider';
 import type { OrderEvent } from '../order/order.events';
 
+const ORDER_COLUMNS = 'order_id, user_id, status, reason, items, total_cents, currency, created_at, updated_at';
+const ORDER_VALUES =
+  '$1::uuid, $2::text, $3::text, $4::text, $5::jsonb, $6::int, $7::text, $8::timestamptz, $9::timestamptz';
+const ORDER_UPSERT = `on conflict (order_id) do update
+  set status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at`;
+
+/** The row as a statement of its own, and as a write beside the append that changed the order (built once). */
+const ORDER_ROW_SQL = `insert into orders (${ORDER_COLUMNS}) values (${ORDER_VALUES}) ${ORDER_UPSERT}`;
+const ORDER_ROW_ALONGSIDE_SQL = `insert into orders (${ORDER_COLUMNS}) select ${ORDER_VALUES} from appended ${ORDER_UPSERT}`;
+
 /**
  * The `orders` read model (GET /orders, GET /orders/:id): one row per order,
- * a function of the order's state alone. OrderStore writes it in the same
- * transaction as the order's events (so a client reads its own order at
- * once), and `rebuild(pool, store, ordersProjection)` replays the events
- * through the same function, so live and rebuilt rows cannot drift apart.
+ * a function of the order's state alone. OrderStore writes it in the
+ * statement that appends the order's events (orderRowAlongside, so a client
+ * reads its own order at once), and `rebuild(pool, store, ordersProjection)`
+ * replays the events through writeOrderRow: the same columns, values and
+ * upsert, so live and rebuilt rows cannot drift apart.
  * Its timestamps come from the events (placedAt, at), never from the clock of
  * the writer.
  */
 export async function writeOrderRow(client: pg.PoolClient, state: OrderState): Promise<void> {
   await client.query({
     name: 'orders-write-row',
-    text: `insert into orders (${ORDER_COLUMNS}) values (${ORDER_VALUES}) ${ORDER_UPSERT}`,
+    text: ORDER_ROW_SQL,
     values: orderRowValues(state),
   });
 }
@@ -23,16 +34,10 @@ export async function writeOrderRow(client: pg.PoolClient, state: OrderState): P
 /** The same row, written by the append that changed the order, in its statement (EventStore AlongsideWrite). */
 export function orderRowAlongside(state: OrderState): AlongsideWrite {
   return {
-    sql: `insert into orders (${ORDER_COLUMNS}) select ${ORDER_VALUES} from appended ${ORDER_UPSERT}`,
+    sql: ORDER_ROW_ALONGSIDE_SQL,
     values: orderRowValues(state),
   };
 }
-
-const ORDER_COLUMNS = 'order_id, user_id, status, reason, items, total_cents, currency, created_at, updated_at';
-const ORDER_VALUES =
-  '$1::uuid, $2::text, $3::text, $4::text, $5::jsonb, $6::int, $7::text, $8::timestamptz, $9::timestamptz';
-const ORDER_UPSERT = `on conflict (order_id) do update
-  set status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at`;
 
 function orderRowValues(state: OrderState): unknown[] {
   return [
