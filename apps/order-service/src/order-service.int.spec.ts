@@ -114,6 +114,9 @@ describe('order-service (real PostgreSQL and Kafka)', () => {
     const other = await post(user, key, { ...order, items: [{ sku: 'MUG-001', quantity: 3 }] });
     expect(other.status).toBe(409);
     expect(other.headers.get('content-type')).toContain('application/problem+json');
+    // The key's answer comes first, also for a body the catalog cannot price.
+    const unknown = await post(user, key, { ...order, items: [{ sku: 'NO-SUCH-SKU', quantity: 1 }] });
+    expect(unknown.status).toBe(409);
   });
 
   it('refuses bad orders with 400 problem+json and writes nothing', async () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase, waitFor } from '@shop/testing';
 import { checkpointOf, EventStore } from './event-store';
 import { migrate } from './migrations';
+import { lockStreams } from './stream-locks';
 import { ConcurrencyError, START, type Checkpoint, type RecordedEvent } from './types';
 
 describe('event store (real PostgreSQL)', () => {
@@ -108,6 +109,30 @@ describe('event store (real PostgreSQL)', () => {
         nextVersion: 2,
       });
       expect(await count('seen where stream_id = $1', [stream])).toBe(1);
+    });
+
+    it('writes nothing while another transaction holds the stream lock, so a locked writer is never overtaken', async () => {
+      const stream = `order-${randomUUID()}`;
+      await store.appendToStream(stream, 'no_stream', [event('Placed')]);
+      const holder = await db.pool.connect();
+      try {
+        await holder.query('begin');
+        await lockStreams(holder, [stream]);
+        const message = { consumer: 'test', messageId: randomUUID() };
+        await expect(store.appendOnce(message, stream, 1, [event('Paid')])).rejects.toBeInstanceOf(ConcurrencyError);
+        expect(await count('inbox where message_id = $1', [message.messageId])).toBe(0);
+        await holder.query('commit');
+        expect(await store.appendOnce(message, stream, 1, [event('Paid')])).toMatchObject({ nextVersion: 2 });
+      } finally {
+        await holder.query('rollback').catch(() => undefined);
+        holder.release();
+      }
+    });
+
+    it('refuses to append no events (nothing would tell a taken claim from success)', async () => {
+      await expect(store.appendOnce(undefined, `order-${randomUUID()}`, 'no_stream', [])).rejects.toThrow(
+        'at least one event',
+      );
     });
 
     it('numbers the parameters of several alongside writes after its own', async () => {

@@ -88,7 +88,7 @@ interface EventRow {
  * only when the check passed; the events only when it was new. `alongside`:
  * further CTEs, numbered from the next parameter, that see `appended`.
  */
-function appendSql(claim: string | undefined, alongside: readonly string[]): string {
+function appendSql(claim: string | undefined, alongside: readonly string[], guarded = false): string {
   const gate = claim === undefined ? 'checked' : 'claimed';
   let next = 16;
   const cte = (name: string, sql: string) => {
@@ -101,9 +101,15 @@ function appendSql(claim: string | undefined, alongside: readonly string[]): str
   return `
   with current_version as (
     select coalesce(max(stream_version), 0)::int as version from events where stream_id = $1
-  ), checked as (
+  )${
+    guarded
+      ? `, locked as materialized (
+    select pg_try_advisory_xact_lock(hashtextextended($1, 0)) as granted
+  )`
+      : ''
+  }, checked as (
     select version from current_version
-     where ($2::int is null or version = $2::int)
+     where ($2::int is null or version = $2::int)${guarded ? '\n       and (select granted from locked)' : ''}
        and ($15::uuid is null
             or exists (select 1 from events where stream_id = $1 and stream_version = $2::int and event_id = $15::uuid))
   )${claimed}, inserted as (
@@ -173,9 +179,13 @@ interface ComposedNode {
 const composedRoot: ComposedNode = { next: new Map() };
 let composedCount = 0;
 
-function composedAppend(claim: string | undefined, alongside: readonly string[]): { name: string; text: string } {
+function composedAppend(
+  claim: string | undefined,
+  alongside: readonly string[],
+  guarded: boolean,
+): { name: string; text: string } {
   let node = composedRoot;
-  for (const part of [claim ?? '', ...alongside]) {
+  for (const part of [guarded ? 'guarded' : 'open', claim ?? '', ...alongside]) {
     let child = node.next.get(part);
     if (!child) {
       child = { next: new Map() };
@@ -183,7 +193,7 @@ function composedAppend(claim: string | undefined, alongside: readonly string[])
     }
     node = child;
   }
-  node.statement ??= { name: `event-store-append-${++composedCount}`, text: appendSql(claim, alongside) };
+  node.statement ??= { name: `event-store-append-${++composedCount}`, text: appendSql(claim, alongside, guarded) };
   return node.statement;
 }
 
@@ -273,19 +283,24 @@ export class EventStore {
    * nothing. A claim taken before answers 'duplicate' and writes nothing; a
    * failed check (version, `lastEventId`) throws ConcurrencyError and writes
    * nothing, not even the claim, so the caller can decide again on the stream.
+   * It also fails that way while another transaction holds the stream's
+   * advisory lock (lockStreams): a writer that decides on the stream under the
+   * lock is never overtaken between its read and its append.
    */
-  appendOnce(
+  async appendOnce(
     claim: CausingMessage | ClaimWrite | undefined,
     streamId: string,
     expected: ExpectedVersion,
     events: readonly NewEvent[],
     options: AppendOptions & { readonly alongside?: readonly AlongsideWrite[] } = {},
   ): Promise<AppendResult | 'duplicate'> {
+    // With no events nothing would tell a taken claim or a failed check from success.
+    if (events.length === 0) throw new Error('appendOnce needs at least one event');
     let write: ClaimWrite | undefined;
     if (claim && 'claim' in claim) write = claim;
     // UNSAFE_REMOVE_PATTERNS=inbox: every delivery counts as the first (the proof that the inbox is what dedupes).
     else if (claim && !isRemoved('inbox')) write = { claim: INBOX_CLAIM, values: [claim.consumer, claim.messageId] };
-    return this.appendComposed(this.pool, write, streamId, expected, events, options);
+    return this.appendComposed(this.pool, write, streamId, expected, events, { ...options, guarded: true });
   }
 
   private appendComposed(
@@ -294,17 +309,19 @@ export class EventStore {
     streamId: string,
     expected: ExpectedVersion,
     events: readonly NewEvent[],
-    options: AppendOptions & { readonly alongside?: readonly AlongsideWrite[] },
+    options: AppendOptions & { readonly alongside?: readonly AlongsideWrite[]; readonly guarded?: boolean },
   ): Promise<AppendResult | 'duplicate'> {
     const append: StreamAppend =
       options.lastEventId === undefined
         ? { streamId, expected, events }
         : { streamId, expected, events, lastEventId: options.lastEventId };
     const alongside = options.alongside ?? [];
-    if (!claim && alongside.length === 0) return this.appendOne(db, append, options.outbox ?? []);
+    const guarded = options.guarded ?? false;
+    if (!claim && alongside.length === 0 && !guarded) return this.appendOne(db, append, options.outbox ?? []);
     const { name, text } = composedAppend(
       claim?.claim,
       alongside.map((write) => write.sql),
+      guarded,
     );
     return this.appendOne(db, append, options.outbox ?? [], {
       name,

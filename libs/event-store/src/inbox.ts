@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { isRemoved } from '@shop/resilience';
+import { lockStreams } from './stream-locks';
 
 export type InboxOutcome = 'handled' | 'duplicate';
 
@@ -80,10 +81,18 @@ export async function handleManyOnce(
   consumer: string,
   messageIds: readonly string[],
   work: (client: pg.PoolClient, first: (messageId: string) => boolean) => Promise<void>,
+  /**
+   * Streams whose locks are taken before anything is written (lockStreams):
+   * the transaction gets its id only once it holds them, so its outbox rows
+   * cannot be ordered (by transaction id) before those of a writer it waited
+   * for.
+   */
+  lockFirst: Iterable<string> = [],
 ): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query('begin');
+    await lockStreams(client, lockFirst);
     const fresh = await recordManyInInbox(client, consumer, messageIds);
     await work(client, (messageId) => fresh.delete(messageId));
     await client.query('commit');

@@ -20,6 +20,8 @@ import {
   decideOnAssumedState,
   type EventStore,
   type OutboxMessage,
+  lockStreamAndRecord,
+  lockStreams,
   recordInInbox,
   StateCache,
   UNCHECKED,
@@ -194,15 +196,16 @@ export class OrderStore {
     inbox: { consumer: string; messageId: string } | undefined,
     locked: boolean,
   ): Promise<Decided | 'duplicate'> {
-    if (inbox && !(await recordInInbox(client, inbox.consumer, inbox.messageId))) return 'duplicate';
-    if (!locked) {
-      await client.query({
-        name: 'order-lock',
-        text: 'select pg_advisory_xact_lock(hashtextextended($1, 0))',
-        values: [streamOfOrder(orderId)],
-      });
-    }
     const streamId = streamOfOrder(orderId);
+    // The order's lock before anything is written: the transaction gets its id (which orders its outbox
+    // rows for the relay) only once it holds the lock, so it cannot be ordered before a writer it waited for.
+    if (locked) {
+      if (inbox && !(await recordInInbox(client, inbox.consumer, inbox.messageId))) return 'duplicate';
+    } else if (inbox) {
+      if (!(await lockStreamAndRecord(client, streamId, inbox.consumer, inbox.messageId))) return 'duplicate';
+    } else {
+      await lockStreams(client, [streamId]);
+    }
     // Not read: the state this process's last append left, or, for a new order, an empty stream.
     const assumed = this.cache.get(streamId) ?? (command.kind === 'PlaceOrder' ? NO_STREAM : undefined);
     return decideOnAssumedState(

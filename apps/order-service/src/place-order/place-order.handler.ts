@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { problem } from '@shop/health';
 import { UNCHECKED } from '@shop/event-store';
 import { isRemoved } from '@shop/resilience';
+import type { OrderItem } from '../order/order.events';
 import type { OrderStore } from '../order/order.store';
 import { recordSagaOutcome } from '../order/saga.metrics';
 import { bodyHash, newOrderId, type PlaceOrderBody } from './place-order.dto';
@@ -12,6 +13,12 @@ export interface PlaceOrderResult {
   readonly status: string;
   /** false for a replay of the same key and body. */
   readonly created: boolean;
+}
+
+/** An order's lines at the catalog's prices. */
+interface Priced {
+  readonly items: OrderItem[];
+  readonly currency: string;
 }
 
 /**
@@ -37,7 +44,17 @@ export class PlaceOrderHandler {
     const orderId = newOrderId();
     // UNSAFE_REMOVE_PATTERNS=idempotency-key: every request claims a key of its own (the proof of the key).
     const claim = isRemoved('idempotency-key') ? `${key}#${orderId}` : key;
-    const { items, currency } = await this.price(body);
+    let priced: Priced;
+    try {
+      priced = await this.price(body);
+    } catch (error) {
+      // A key used before is answered from its first request (409 for another body), whatever this body names.
+      if (error instanceof BadRequestException && (await this.keyTaken(userId, key))) {
+        return this.replay(userId, key, hash);
+      }
+      throw error;
+    }
+    const { items, currency } = priced;
     const command = {
       kind: 'PlaceOrder' as const,
       orderId,
@@ -83,7 +100,7 @@ export class PlaceOrderHandler {
   }
 
   /** The order's lines at the catalog's prices; 400 for a SKU the catalog does not have. */
-  private async price(body: PlaceOrderBody) {
+  private async price(body: PlaceOrderBody): Promise<Priced> {
     const prices = await this.pool.query<{ sku: string; price_cents: number; currency: string }>({
       name: 'catalog-prices',
       text: 'select sku, price_cents, currency from catalog where sku = any($1)',
@@ -106,6 +123,14 @@ export class PlaceOrderHandler {
       priceCents: bySku.get(sku)?.price_cents ?? 0,
     }));
     return { items, currency: prices.rows[0]?.currency ?? 'EUR' };
+  }
+
+  private async keyTaken(userId: string, key: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('select 1 from idempotency_keys where user_id = $1 and key = $2', [
+      userId,
+      key,
+    ]);
+    return rowCount === 1;
   }
 
   private async replay(userId: string, key: string, hash: string): Promise<PlaceOrderResult> {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { ReceivedEnvelope } from '@shop/contracts';
-import { handleManyOnce, handleOnce, lockStreams } from '@shop/event-store';
+import { handleManyOnce, handleOnce } from '@shop/event-store';
 import { type BatchItem, type MessageContext, PermanentError } from '@shop/messaging';
 import { type CatalogProduct, upsertCatalog } from '../catalog/catalog.projection';
 import type { OrderCommand } from '../order/order.events';
@@ -60,38 +60,40 @@ export class SagaProcessManager {
   }
 
   /**
-   * Messages in one transaction: one inbox statement for all, every order
-   * they touch locked at once (sorted, so a batch of inventory.events and one
-   * of payment.events cannot deadlock), then each message in order, under
-   * its own trace. Any failure rolls it all back.
+   * Messages in one transaction: every order they touch locked at once
+   * (sorted, so a batch of inventory.events and one of payment.events cannot
+   * deadlock), one inbox statement for all, then each message in order,
+   * under its own trace. Any failure rolls it all back.
    */
   private async handleInOneTransaction(items: readonly BatchItem[]): Promise<void> {
     const decided: Decided[] = [];
     const ids = items.map((item) => item.envelope.id);
-    await handleManyOnce(this.pool, INBOX_CONSUMER, ids, async (client, first) => {
-      const work = items.flatMap((item) => {
-        const step = sagaStep(item.envelope);
-        return step === 'ignore' || !first(item.envelope.id) ? [] : [{ item, step }];
-      });
-      await lockStreams(
-        client,
-        work.flatMap(({ step }) => (step === 'catalog' ? [] : [streamOfOrder(step.orderId)])),
-      );
-      for (const { item, step } of work) {
-        const { envelope } = item;
-        if (step === 'catalog') {
-          await upsertCatalog(client, envelope.payload as CatalogProduct);
-          continue;
+    const steps = items.map((item) => ({ item, step: sagaStep(item.envelope) }));
+    // Every order's lock before the inbox rows (handleManyOnce), so no write precedes the locks.
+    const orders = steps.flatMap(({ step }) => (typeof step === 'string' ? [] : [streamOfOrder(step.orderId)]));
+    await handleManyOnce(
+      this.pool,
+      INBOX_CONSUMER,
+      ids,
+      async (client, first) => {
+        for (const { item, step } of steps) {
+          if (step === 'ignore' || !first(item.envelope.id)) continue;
+          const { envelope } = item;
+          if (step === 'catalog') {
+            await upsertCatalog(client, envelope.payload as CatalogProduct);
+            continue;
+          }
+          const meta = { correlationId: envelope.correlationId, causationId: envelope.id };
+          const result = await item.traced(() =>
+            this.run(envelope, step, () =>
+              this.orders.execute(step.orderId, step.command, meta, { client, locked: true }),
+            ),
+          );
+          if (result !== 'duplicate') decided.push(result);
         }
-        const meta = { correlationId: envelope.correlationId, causationId: envelope.id };
-        const result = await item.traced(() =>
-          this.run(envelope, step, () =>
-            this.orders.execute(step.orderId, step.command, meta, { client, locked: true }),
-          ),
-        );
-        if (result !== 'duplicate') decided.push(result);
-      }
-    });
+      },
+      orders,
+    );
     for (const { before, after } of decided) recordSagaOutcome(before, after);
   }
 
