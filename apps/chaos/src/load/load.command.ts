@@ -14,12 +14,15 @@ import { DEFAULT_MIX, type LoadOptions, type LoadReport, type SecondSample, type
  * after the duration or on Ctrl-C, prints the summary and writes the report
  * to chaos/reports/load-<time>.json.
  */
-export const LOAD_USAGE = `  load [--rate <n> | --users <n>] [--duration <s>] [--customers <n>] [--gateway <url>]
-       [--payment-service <url>] [--max-in-flight <n>] [--mix <browse>/<order>/<cancel>] [--out <file>]
+export const LOAD_USAGE = `  load [--rate <n> | --users <n>] [--duration <s>] [--customers <n>] [--customers-file <file>]
+       [--gateway <url>] [--payment-service <url>] [--max-in-flight <n>] [--mix <browse>/<order>/<cancel>]
+       [--out <file>]
                      mixed load through the gateway: open loop at --rate requests/s
                      (default 20) or closed loop with --users virtual users; default
                      30 s, 20 customers, mix 70/25/5, gateway http://127.0.0.1:3000,
                      payment-service http://127.0.0.1:3004 (for its breaker states);
+                     --customers-file keeps the customers (and their tokens) in a
+                     file that later runs reuse instead of registering anew;
                      Ctrl-C stops early; writes the report to --out, else to
                      chaos/reports/load-<time>.json
 `;
@@ -29,6 +32,7 @@ const FLAGS = [
   '--users',
   '--duration',
   '--customers',
+  '--customers-file',
   '--gateway',
   '--payment-service',
   '--max-in-flight',
@@ -167,6 +171,7 @@ export async function runLoadCommand(argv: readonly string[]): Promise<number> {
       : { mode: 'closed' as const, users }),
     durationSeconds: number('--duration', flags['--duration']) ?? 30,
     customers: number('--customers', flags['--customers']) ?? 20,
+    ...(flags['--customers-file'] === undefined ? {} : { customersFile: path.resolve(flags['--customers-file']) }),
     mix: mixOf(flags['--mix']),
     ...(flags['--max-in-flight'] === undefined
       ? {}
@@ -179,7 +184,8 @@ export async function runLoadCommand(argv: readonly string[]): Promise<number> {
   const { browse, order, cancel } = options.mix ?? DEFAULT_MIX;
   process.stdout.write(
     `load: ${shape} for ${options.durationSeconds} s against ${gatewayUrl} ` +
-      `(${options.customers} customers, mix ${browse}/${order}/${cancel}); registering customers…\n`,
+      `(${options.customers} customers, mix ${browse}/${order}/${cancel}); ` +
+      `${options.customersFile ? `customers from ${options.customersFile}` : 'registering customers'}…\n`,
   );
 
   const polled = poll();

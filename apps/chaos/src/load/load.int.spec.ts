@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { readBreakers } from './breakers';
 import { GatewayStandIn, type StandInAnswer } from './gateway-stand-in';
 import { runLoad } from './load';
@@ -215,6 +218,45 @@ describe('runLoad (against a stand-in gateway)', () => {
     expect(report.totals.requests).toBe(report.totals.started);
     expect(workloadAnswers(gateway)).toHaveLength(report.totals.requests);
     expectConsecutive(report, handedOut);
+  });
+
+  it('with a customers file, a later run reuses the customers and their tokens; only missing ones sign up', async () => {
+    const gateway = await start();
+    const dir = await mkdtemp(path.join(tmpdir(), 'load-customers-'));
+    const customersFile = path.join(dir, 'customers.json');
+    const run = (customers: number) =>
+      runLoad({
+        gatewayUrl: gateway.url,
+        mode: 'open',
+        ratePerSecond: 20,
+        durationSeconds: 1,
+        customers,
+        customersFile,
+        mix: { browse: 0, order: 100, cancel: 0 },
+      });
+    const routes = () => gateway.answers.map((answer) => `${answer.route} ${answer.status}`);
+
+    const first = await run(3);
+    expect(first.totals.ordersAccepted).toBe(20);
+    expect(routes().filter((route) => route === 'POST /auth/register 201')).toHaveLength(3);
+    expect(routes().filter((route) => route === 'POST /auth/login 200')).toHaveLength(3);
+    const saved = JSON.parse(await readFile(customersFile, 'utf8')) as Array<{ email: string; token: string }>;
+    expect(saved).toHaveLength(3);
+    expect((await stat(customersFile)).mode & 0o777).toBe(0o600);
+
+    // Asking for one more than the file holds registers just that one.
+    gateway.answers.length = 0;
+    const second = await run(4);
+    expect(second.totals.ordersAccepted).toBe(20);
+    expect(second.totals.errors).toBe(0);
+    expect(routes().filter((route) => route.startsWith('POST /auth/'))).toEqual([
+      'POST /auth/register 201',
+      'POST /auth/login 200',
+    ]);
+    const again = JSON.parse(await readFile(customersFile, 'utf8')) as Array<{ email: string; token: string }>;
+    expect(again.slice(0, 3)).toEqual(saved);
+    expect(again).toHaveLength(4);
+    await rm(dir, { recursive: true });
   });
 
   it('fails with the reason when the catalog cannot be read', async () => {

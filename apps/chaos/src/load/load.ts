@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
 import { LoadRecorder, type Outcome } from './recorder';
 import { arrivalCount, dueArrivals, intendedStartMs } from './schedule';
 import { checkTargetUrl } from './target';
@@ -120,7 +122,9 @@ async function logIn(api: Api, customer: Customer, signal: AbortSignal | undefin
   customer.token = body.accessToken;
   const lifetimeMs = (typeof body.expiresIn === 'number' ? body.expiresIn : 900) * 1000;
   // Renewed well before it expires, so no request of the load is refused for an old token.
-  customer.renewAfterMs = clock() + Math.max(lifetimeMs / 2, lifetimeMs - 60_000);
+  const renewInMs = Math.max(lifetimeMs / 2, lifetimeMs - 60_000);
+  customer.renewAfterMs = clock() + renewInMs;
+  customer.renewAt = Date.now() + renewInMs;
 }
 
 async function signUp(api: Api, index: number, signal: AbortSignal | undefined): Promise<Customer> {
@@ -143,13 +147,88 @@ async function signUp(api: Api, index: number, signal: AbortSignal | undefined):
   return customer;
 }
 
-async function signUpAll(api: Api, count: number, signal: AbortSignal | undefined): Promise<Customer[]> {
+async function signUpAll(
+  api: Api,
+  count: number,
+  signal: AbortSignal | undefined,
+  numberedFrom = 0,
+): Promise<Customer[]> {
   const customers: Customer[] = [];
-  let next = 0;
+  const end = numberedFrom + count;
+  let next = numberedFrom;
   const worker = async (): Promise<void> => {
-    while (next < count && !signal?.aborted) customers.push(await signUp(api, next++, signal));
+    while (next < end && !signal?.aborted) customers.push(await signUp(api, next++, signal));
   };
   await Promise.all(Array.from({ length: Math.min(SETUP_CONCURRENCY, count) }, worker));
+  return customers;
+}
+
+/** A customer as a customers file keeps it. */
+const SavedCustomer = z.object({
+  email: z.string().min(1),
+  password: z.string().min(1),
+  token: z.string(),
+  renewAt: z.number(),
+});
+type SavedCustomer = z.infer<typeof SavedCustomer>;
+
+async function readCustomers(file: string): Promise<SavedCustomer[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const parsed = z.array(SavedCustomer).safeParse(parseJsonText(text));
+  if (!parsed.success) throw new Error(`load: ${file} is not a customers file (${parsed.error.issues[0]?.message})`);
+  return parsed.data;
+}
+
+function parseJsonText(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written whole under another name, then renamed: a run reading it beside this one never sees half a file. */
+async function writeCustomers(file: string, customers: readonly Customer[]): Promise<void> {
+  const saved: SavedCustomer[] = customers.map(({ email, password, token, renewAt }) => ({
+    email,
+    password,
+    token,
+    renewAt: renewAt ?? 0,
+  }));
+  const partial = `${file}.${process.pid}.tmp`;
+  await writeFile(partial, `${JSON.stringify(saved, null, 2)}\n`, { mode: 0o600 });
+  await rename(partial, file);
+}
+
+/**
+ * The load's customers: registered and logged in, or, with a customers file,
+ * those it holds (a token due for renewal is renewed at its first use), and
+ * only the missing ones registered; the file is then written back.
+ */
+async function customersFor(
+  api: Api,
+  count: number,
+  file: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<Customer[]> {
+  const saved = file === undefined ? [] : (await readCustomers(file)).slice(0, count);
+  const reused = saved.map(({ email, password, token, renewAt }): Customer => ({
+    email,
+    password,
+    token,
+    renewAt,
+    renewAfterMs: clock() + (renewAt - Date.now()),
+    orders: [],
+  }));
+  const fresh = reused.length < count ? await signUpAll(api, count - reused.length, signal, reused.length) : [];
+  const customers = [...reused, ...fresh];
+  if (file !== undefined && fresh.length > 0 && !signal?.aborted) await writeCustomers(file, customers);
   return customers;
 }
 
@@ -160,7 +239,7 @@ export const runLoad: RunLoad = async (options) => {
   const api = new Api(`${gateway.href.replace(/\/$/, '')}/api/v1`, settings.requestTimeoutMs);
 
   const catalog = await learnCatalog(api, signal);
-  const customers = signal?.aborted ? [] : await signUpAll(api, settings.customers, signal);
+  const customers = signal?.aborted ? [] : await customersFor(api, settings.customers, options.customersFile, signal);
 
   const start = clock();
   const recorder = new LoadRecorder(start, Date.now());

@@ -33,6 +33,14 @@ export interface LoadOptions {
   readonly mix?: WorkloadMix;
   /** Customers registered before the load starts (default 20). */
   readonly customers?: number;
+  /**
+   * Keeps the customers (email, password, access token) in this file: when it
+   * exists they are read from it and only the missing ones are registered;
+   * after set-up it is written back. Consecutive runs (a benchmark's steps)
+   * then reuse them instead of each registering and logging in its own, a
+   * burst of password hashing that is not the load being measured.
+   */
+  readonly customersFile?: string;
   /** Requests in flight at most in open mode; beyond it an arrival counts as dropped (default 2000). */
   readonly maxInFlight?: number;
   /** A request with no answer after this long counts as an error with status "timeout" (default 10000). */
