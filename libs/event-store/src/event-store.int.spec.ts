@@ -151,6 +151,119 @@ describe('event store (real PostgreSQL)', () => {
     });
   });
 
+  describe('appendOnceToStreams: one decision on several streams in one statement', () => {
+    const count = async (sql: string, values: unknown[]) =>
+      (await db.pool.query<{ n: number }>(`select count(*)::int as n from ${sql}`, values)).rows[0]?.n;
+
+    it('appends every stream with its own versions, the claim and the outbox; the same claim again writes nothing', async () => {
+      const [a, b] = [`sku-${randomUUID()}`, `sku-${randomUUID()}`];
+      await store.appendToStream(a, 'no_stream', [event('Received'), event('Received')]);
+      const message = { consumer: 'test', messageId: randomUUID() };
+      const reply = { id: randomUUID(), topic: 't', key: a, value: '{}' };
+      const results = await store.appendOnceToStreams(
+        message,
+        [
+          { streamId: b, expected: 'no_stream', events: [event('Added'), event('Received')] },
+          { streamId: a, expected: 2, events: [event('Reserved')] },
+        ],
+        { outbox: [reply] },
+      );
+      expect(results).not.toBe('duplicate');
+      const [onB, onA] = results as Exclude<typeof results, 'duplicate'>;
+      expect([onB?.nextVersion, onA?.nextVersion]).toEqual([2, 3]);
+      expect(onB?.positions).toHaveLength(2);
+      const readA = await store.readStream(a);
+      expect(readA.map((e) => [e.streamVersion, e.type])).toEqual([
+        [1, 'Received'],
+        [2, 'Received'],
+        [3, 'Reserved'],
+      ]);
+      expect(onA?.positions).toEqual([readA[2]?.position]);
+      expect((await store.readStream(b)).map((e) => [e.streamVersion, e.type])).toEqual([
+        [1, 'Added'],
+        [2, 'Received'],
+      ]);
+      expect(await count('outbox where message_id = $1', [reply.id])).toBe(1);
+      expect(await count('inbox where message_id = $1', [message.messageId])).toBe(1);
+
+      const again = await store.appendOnceToStreams(message, [
+        { streamId: a, expected: 3, events: [event('Reserved')] },
+      ]);
+      expect(again).toBe('duplicate');
+      expect(await count('events where stream_id = $1', [a])).toBe(3);
+    });
+
+    it('one stream whose check fails (version, or another event at it) writes nothing on any, not even the claim', async () => {
+      const [a, b] = [`sku-${randomUUID()}`, `sku-${randomUUID()}`];
+      const onA = randomUUID();
+      await store.appendToStream(a, 'no_stream', [{ ...event('Received'), id: onA }]);
+      await store.appendToStream(b, 'no_stream', [event('Received')]);
+      const message = { consumer: 'test', messageId: randomUUID() };
+      const reply = { id: randomUUID(), topic: 't', key: a, value: '{}' };
+      const attempt = (expectedB: number, lastOnB?: string) =>
+        store.appendOnceToStreams(
+          message,
+          [
+            { streamId: a, expected: 1, events: [event('Reserved')], lastEventId: onA },
+            {
+              streamId: b,
+              expected: expectedB,
+              events: [event('Reserved')],
+              ...(lastOnB ? { lastEventId: lastOnB } : {}),
+            },
+          ],
+          { outbox: [reply] },
+        );
+      await expect(attempt(2)).rejects.toBeInstanceOf(ConcurrencyError);
+      await expect(attempt(1, randomUUID())).rejects.toBeInstanceOf(ConcurrencyError);
+      expect(await count('events where stream_id = any($1)', [[a, b]])).toBe(2);
+      expect(await count('inbox where message_id = $1', [message.messageId])).toBe(0);
+      expect(await count('outbox where message_id = $1', [reply.id])).toBe(0);
+      expect(await attempt(1)).toHaveLength(2);
+      expect(await count('events where stream_id = any($1)', [[a, b]])).toBe(4);
+    });
+
+    it("writes nothing while another transaction holds one of the streams' locks", async () => {
+      const [a, b] = [`sku-${randomUUID()}`, `sku-${randomUUID()}`];
+      const holder = await db.pool.connect();
+      try {
+        await holder.query('begin');
+        await lockStreams(holder, [b]);
+        const message = { consumer: 'test', messageId: randomUUID() };
+        const appends = [
+          { streamId: a, expected: 'no_stream' as const, events: [event('Added')] },
+          { streamId: b, expected: 'no_stream' as const, events: [event('Added')] },
+        ];
+        await expect(store.appendOnceToStreams(message, appends)).rejects.toBeInstanceOf(ConcurrencyError);
+        expect(await count('events where stream_id = any($1)', [[a, b]])).toBe(0);
+        expect(await count('inbox where message_id = $1', [message.messageId])).toBe(0);
+        await holder.query('commit');
+        expect(await store.appendOnceToStreams(message, appends)).toHaveLength(2);
+      } finally {
+        await holder.query('rollback').catch(() => undefined);
+        holder.release();
+      }
+    });
+
+    it('lets exactly one of racing decisions on a shared stream append', async () => {
+      const shared = `sku-${randomUUID()}`;
+      await store.appendToStream(shared, 'no_stream', [event('Received')]);
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 10 }, () =>
+          store.appendOnceToStreams({ consumer: 'test', messageId: randomUUID() }, [
+            { streamId: `sku-${randomUUID()}`, expected: 'no_stream', events: [event('Added')] },
+            { streamId: shared, expected: 1, events: [event('Reserved')] },
+          ]),
+        ),
+      );
+      expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+      for (const outcome of outcomes) {
+        if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(ConcurrencyError);
+      }
+      expect(await count('events where stream_id = $1', [shared])).toBe(2);
+    });
+  });
+
   it('lets exactly one of two racing writers append at a version', async () => {
     const stream = `sku-${randomUUID()}`;
     await store.appendToStream(stream, 'no_stream', [event('Received')]);

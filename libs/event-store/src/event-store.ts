@@ -84,20 +84,49 @@ interface EventRow {
 }
 
 /**
- * The append as one statement. `claim`: a row inserted (parameters from $16)
- * only when the check passed; the events only when it was new. `alongside`:
- * further CTEs, numbered from the next parameter, that see `appended`.
+ * The claim and alongside CTEs of a composed append, their parameters
+ * numbered from `firstParameter`: `claimed` selects from `checked`, each
+ * alongside write sees `appended`.
  */
-function appendSql(claim: string | undefined, alongside: readonly string[], guarded = false): string {
-  const gate = claim === undefined ? 'checked' : 'claimed';
-  let next = 16;
+function composedCtes(
+  claim: string | undefined,
+  alongside: readonly string[],
+  firstParameter: number,
+): { claimed: string; extra: string } {
+  let next = firstParameter;
   const cte = (name: string, sql: string) => {
     const renumbered = renumber(sql, next - 1);
     next += highestParameter(sql);
     return `, ${name} as (${renumbered})`;
   };
   const claimed = claim === undefined ? '' : cte('claimed', claim);
-  const extra = alongside.map((sql, index) => cte(`alongside_${index}`, sql));
+  const extra = alongside.map((sql, index) => cte(`alongside_${index}`, sql)).join('');
+  return { claimed, extra };
+}
+
+/** The outbox rows and the relay's NOTIFY, written when `gate` holds a row ($8 to $14). */
+function outboxCtes(gate: string): string {
+  return `, outboxed as (
+    insert into outbox (message_id, topic, key, value, headers, traceparent)
+    select m.id, m.topic, m.key, m.value, m.headers, $13
+      from unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::jsonb[]) as m(id, topic, key, value, headers)
+     where exists (select 1 from ${gate})
+    returning 1
+  ), notified as (
+    select pg_notify('${OUTBOX_CHANNEL}', '') where $14::boolean and exists (select 1 from outboxed)
+  ), appended as (
+    select 1 as appended where exists (select 1 from inserted)
+  )`;
+}
+
+/**
+ * The append as one statement. `claim`: a row inserted (parameters from $16)
+ * only when the check passed; the events only when it was new. `alongside`:
+ * further CTEs, numbered from the next parameter, that see `appended`.
+ */
+function appendSql(claim: string | undefined, alongside: readonly string[], guarded = false): string {
+  const gate = claim === undefined ? 'checked' : 'claimed';
+  const { claimed, extra } = composedCtes(claim, alongside, 16);
   return `
   with current_version as (
     select coalesce(max(stream_version), 0)::int as version from events where stream_id = $1
@@ -120,24 +149,93 @@ function appendSql(claim: string | undefined, alongside: readonly string[], guar
              with ordinality as e(id, type, schema_version, data, metadata, ordinality)
      where exists (select 1 from ${gate})
     returning global_position
-  ), outboxed as (
-    insert into outbox (message_id, topic, key, value, headers, traceparent)
-    select m.id, m.topic, m.key, m.value, m.headers, $13
-      from unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::jsonb[]) as m(id, topic, key, value, headers)
-     where exists (select 1 from ${gate})
-    returning 1
-  ), notified as (
-    select pg_notify('${OUTBOX_CHANNEL}', '') where $14::boolean and exists (select 1 from outboxed)
-  ), appended as (
-    select 1 as appended where exists (select 1 from inserted)
-  )${extra.join('')}
+  )${outboxCtes(gate)}${extra}
   select (select version from current_version) as version,
          (select array_agg(global_position order by global_position)::text[] from inserted) as positions,
          (select count(*) from notified) as notified,
          exists (select 1 from checked) as checked`;
 }
 
+/**
+ * Appends to several streams as one statement, guarded as appendOnce's is:
+ * the parameters of appendSql with arrays per stream ($1 ids, $2 expected
+ * versions, $15 the event each writer believes is at its version) and $16
+ * the stream (1-based) of each event; a claim's parameters from $17. Every
+ * stream's lock is tried (none waits, so the order does not matter) and
+ * every check must pass, or nothing is written.
+ */
+function appendStreamsSql(claim: string | undefined, alongside: readonly string[]): string {
+  const gate = claim === undefined ? 'checked' : 'claimed';
+  const { claimed, extra } = composedCtes(claim, alongside, 17);
+  return `
+  with streams as materialized (
+    select s.stream_id, s.expected, s.last_event_id, s.idx
+      from unnest($1::text[], $2::int[], $15::uuid[]) with ordinality as s(stream_id, expected, last_event_id, idx)
+  ), locked as materialized (
+    select bool_and(pg_try_advisory_xact_lock(hashtextextended(stream_id, 0))) as granted from streams
+  ), current_version as materialized (
+    select s.idx, s.stream_id, s.expected, s.last_event_id,
+           (select coalesce(max(e.stream_version), 0)::int from events e where e.stream_id = s.stream_id) as version
+      from streams s
+  ), checked as (
+    select 1 as ok
+     where (select granted from locked)
+       and not exists (
+         select 1 from current_version c
+          where not ((c.expected is null or c.version = c.expected)
+                     and (c.last_event_id is null
+                          or exists (select 1 from events e
+                                      where e.stream_id = c.stream_id and e.stream_version = c.expected
+                                        and e.event_id = c.last_event_id))))
+  )${claimed}, inserted as (
+    insert into events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
+    select c.stream_id, c.version + row_number() over (partition by e.idx order by e.ordinality)::int,
+           e.id, e.type, e.schema_version, e.data, e.metadata
+      from unnest($16::int[], $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])
+             with ordinality as e(idx, id, type, schema_version, data, metadata, ordinality)
+      join current_version c on c.idx = e.idx
+     where exists (select 1 from ${gate})
+     order by e.ordinality
+    returning global_position, stream_id
+  )${outboxCtes(gate)}${extra}
+  select (select array_agg(version order by idx) from current_version) as versions,
+         (select array_agg(global_position::text order by global_position) from inserted) as positions,
+         (select array_agg(stream_id order by global_position) from inserted) as position_streams,
+         (select count(*) from notified) as notified,
+         exists (select 1 from checked) as checked`;
+}
+
 const APPEND_SQL = appendSql(undefined, []);
+
+/** The events as the append statements take them: $3 to $7, one array per column. */
+function eventColumns(events: readonly NewEvent[]): unknown[][] {
+  return [
+    events.map((event) => event.id ?? randomUUID()),
+    events.map((event) => event.type),
+    events.map((event) => event.schemaVersion ?? 1),
+    events.map((event) => JSON.stringify(event.data)),
+    events.map((event) => JSON.stringify(event.metadata ?? {})),
+  ];
+}
+
+/** Outbox messages as the statements take them: five arrays (id, topic, key, value, headers). */
+function outboxColumns(messages: readonly OutboxMessage[]): unknown[][] {
+  return [
+    messages.map((message) => message.id),
+    messages.map((message) => message.topic),
+    messages.map((message) => message.key),
+    messages.map((message) => message.value),
+    messages.map((message) => JSON.stringify(message.headers ?? {})),
+  ];
+}
+
+/** What appendOnce claims: the write given, or the message's inbox row. */
+function claimWrite(claim: CausingMessage | ClaimWrite | undefined): ClaimWrite | undefined {
+  if (claim && 'claim' in claim) return claim;
+  // UNSAFE_REMOVE_PATTERNS=inbox: every delivery counts as the first (the proof that the inbox is what dedupes).
+  if (claim && !isRemoved('inbox')) return { claim: INBOX_CLAIM, values: [claim.consumer, claim.messageId] };
+  return undefined;
+}
 
 /** `sql` with each `$n` moved up by `offset`. */
 function renumber(sql: string, offset: number): string {
@@ -182,10 +280,10 @@ let composedCount = 0;
 function composedAppend(
   claim: string | undefined,
   alongside: readonly string[],
-  guarded: boolean,
+  kind: 'open' | 'guarded' | 'streams',
 ): { name: string; text: string } {
   let node = composedRoot;
-  for (const part of [guarded ? 'guarded' : 'open', claim ?? '', ...alongside]) {
+  for (const part of [kind, claim ?? '', ...alongside]) {
     let child = node.next.get(part);
     if (!child) {
       child = { next: new Map() };
@@ -193,7 +291,10 @@ function composedAppend(
     }
     node = child;
   }
-  node.statement ??= { name: `event-store-append-${++composedCount}`, text: appendSql(claim, alongside, guarded) };
+  node.statement ??= {
+    name: `event-store-append-${++composedCount}`,
+    text: kind === 'streams' ? appendStreamsSql(claim, alongside) : appendSql(claim, alongside, kind === 'guarded'),
+  };
   return node.statement;
 }
 
@@ -296,11 +397,85 @@ export class EventStore {
   ): Promise<AppendResult | 'duplicate'> {
     // With no events nothing would tell a taken claim or a failed check from success.
     if (events.length === 0) throw new Error('appendOnce needs at least one event');
-    let write: ClaimWrite | undefined;
-    if (claim && 'claim' in claim) write = claim;
-    // UNSAFE_REMOVE_PATTERNS=inbox: every delivery counts as the first (the proof that the inbox is what dedupes).
-    else if (claim && !isRemoved('inbox')) write = { claim: INBOX_CLAIM, values: [claim.consumer, claim.messageId] };
-    return this.appendComposed(this.pool, write, streamId, expected, events, { ...options, guarded: true });
+    return this.appendComposed(this.pool, claimWrite(claim), streamId, expected, events, {
+      ...options,
+      guarded: true,
+    });
+  }
+
+  /**
+   * appendOnce for a decision on several streams (ADR 0009): the claim, every
+   * stream's events, the outbox rows and the alongside writes in one
+   * autocommit statement, all or nothing. It tries every stream's lock and
+   * checks every stream's version (and the event the writer believes is
+   * there); one lock held elsewhere or one failed check writes nothing, not
+   * even the claim, and throws ConcurrencyError (for the first stream). A
+   * claim taken before: 'duplicate'. Results in the order of `appends`.
+   */
+  async appendOnceToStreams(
+    claim: CausingMessage | ClaimWrite | undefined,
+    appends: readonly StreamAppend[],
+    options: AppendOptions & { readonly alongside?: readonly AlongsideWrite[] } = {},
+  ): Promise<AppendResult[] | 'duplicate'> {
+    if (appends.length === 0 || appends.some((append) => append.events.length === 0)) {
+      throw new Error('appendOnceToStreams needs at least one event for every stream');
+    }
+    if (new Set(appends.map((append) => append.streamId)).size !== appends.length) {
+      throw new Error('appendOnceToStreams takes each stream once');
+    }
+    const write = claimWrite(claim);
+    const alongside = options.alongside ?? [];
+    const outbox = options.outbox ?? [];
+    const { name, text } = composedAppend(
+      write?.claim,
+      alongside.map((entry) => entry.sql),
+      'streams',
+    );
+    const events = appends.flatMap((append, index) => append.events.map((event) => ({ event, stream: index + 1 })));
+    const notify = this.notifyNow(outbox);
+    let result: pg.QueryResult<{
+      versions: number[];
+      positions: string[] | null;
+      position_streams: string[] | null;
+      checked: boolean;
+    }>;
+    try {
+      result = await this.pool.query({
+        name,
+        text,
+        values: [
+          appends.map((append) => append.streamId),
+          appends.map(({ expected }) => (expected === 'any' ? null : expected === 'no_stream' ? 0 : expected)),
+          ...eventColumns(events.map(({ event }) => event)),
+          ...outboxColumns(outbox),
+          outbox.length > 0 ? currentTraceparent() : null,
+          notify,
+          appends.map((append) => (typeof append.expected === 'number' ? (append.lastEventId ?? null) : null)),
+          events.map(({ stream }) => stream),
+          ...(write?.values ?? []),
+          ...alongside.flatMap((entry) => entry.values),
+        ],
+      });
+    } catch (error) {
+      const first = appends[0] as StreamAppend;
+      if (isUniqueViolation(error, 'events_stream_id_stream_version_key')) {
+        throw new ConcurrencyError(first.streamId, first.expected, undefined);
+      }
+      throw error;
+    }
+    const row = result.rows[0];
+    const positions = row?.positions ?? [];
+    if (positions.length !== events.length) {
+      // Checked but nothing inserted: the claim was taken before (the inbox had the message already).
+      if (write && row?.checked) return 'duplicate';
+      const first = appends[0] as StreamAppend;
+      throw new ConcurrencyError(first.streamId, first.expected, row?.versions[0]);
+    }
+    const streams = row?.position_streams ?? [];
+    return appends.map((append, index) => ({
+      nextVersion: (row?.versions[index] ?? 0) + append.events.length,
+      positions: positions.filter((_, at) => streams[at] === append.streamId).map((position) => BigInt(position)),
+    }));
   }
 
   private appendComposed(
@@ -321,7 +496,7 @@ export class EventStore {
     const { name, text } = composedAppend(
       claim?.claim,
       alongside.map((write) => write.sql),
-      guarded,
+      guarded ? 'guarded' : 'open',
     );
     return this.appendOne(db, append, options.outbox ?? [], {
       name,
@@ -406,8 +581,7 @@ export class EventStore {
     outbox: readonly OutboxMessage[],
     composed?: { name: string; text: string; values: readonly unknown[]; claimed: boolean },
   ): Promise<AppendResult | 'duplicate'> {
-    const notify = outbox.length > 0 && Date.now() - this.lastNotify >= (this.options.notifyIntervalMs ?? 20);
-    if (notify) this.lastNotify = Date.now();
+    const notify = this.notifyNow(outbox);
     let result: pg.QueryResult<{ version: number; positions: string[] | null; checked: boolean }>;
     try {
       result = await db.query({
@@ -416,16 +590,8 @@ export class EventStore {
         values: [
           streamId,
           expected === 'any' ? null : expected === 'no_stream' ? 0 : expected,
-          events.map((event) => event.id ?? randomUUID()),
-          events.map((event) => event.type),
-          events.map((event) => event.schemaVersion ?? 1),
-          events.map((event) => JSON.stringify(event.data)),
-          events.map((event) => JSON.stringify(event.metadata ?? {})),
-          outbox.map((message) => message.id),
-          outbox.map((message) => message.topic),
-          outbox.map((message) => message.key),
-          outbox.map((message) => message.value),
-          outbox.map((message) => JSON.stringify(message.headers ?? {})),
+          ...eventColumns(events),
+          ...outboxColumns(outbox),
           outbox.length > 0 ? currentTraceparent() : null,
           notify,
           typeof expected === 'number' ? (lastEventId ?? null) : null,
@@ -449,6 +615,13 @@ export class EventStore {
     return { nextVersion: version + events.length, positions };
   }
 
+  /** Whether this append NOTIFYs the relay: when it writes outbox rows, at most every notifyIntervalMs. */
+  private notifyNow(outbox: readonly OutboxMessage[]): boolean {
+    const notify = outbox.length > 0 && Date.now() - this.lastNotify >= (this.options.notifyIntervalMs ?? 20);
+    if (notify) this.lastNotify = Date.now();
+    return notify;
+  }
+
   /**
    * Outbox messages with no events: a reply that records no change of state
    * (a refused command's answer), still published at least once.
@@ -464,14 +637,7 @@ export class EventStore {
          returning 1
        )
        select pg_notify('${OUTBOX_CHANNEL}', '') from (select count(*) from written) as w`,
-      values: [
-        messages.map((message) => message.id),
-        messages.map((message) => message.topic),
-        messages.map((message) => message.key),
-        messages.map((message) => message.value),
-        messages.map((message) => JSON.stringify(message.headers ?? {})),
-        currentTraceparent(),
-      ],
+      values: [...outboxColumns(messages), currentTraceparent()],
     });
   }
 

@@ -20,7 +20,7 @@ export async function loadSnapshot<State>(
 }
 
 export async function saveSnapshot<State>(
-  client: pg.PoolClient,
+  client: pg.Pool | pg.PoolClient,
   streamId: string,
   version: number,
   state: State,

@@ -76,17 +76,27 @@ describe('ReservationHandler.handleBatch (real PostgreSQL)', () => {
     expect(await available(sku)).toBe(9);
   });
 
-  it('leaves nothing behind when one command of the batch fails', async () => {
+  it('a failing command keeps what was committed before it and rolls back the transaction it is in', async () => {
     const sku = `BATCH-${randomUUID().slice(0, 8)}`;
     await product(sku, 10);
-    const orderId = randomUUID();
-    const reserve = createEnvelope(ReserveStock, { orderId, items: [{ sku, quantity: 3 }] }, meta);
+    const settled = randomUUID();
+    const reserve = createEnvelope(ReserveStock, { orderId: settled, items: [{ sku, quantity: 3 }] }, meta);
     // CommitStock for an order that holds nothing is refused (a permanent error).
     const commitNothing = createEnvelope(CommitStock, { orderId: randomUUID() }, meta);
     await expect(handler.handleBatch([item(reserve), item(commitNothing)])).rejects.toThrow(/holds no stock/);
-    expect(await available(sku)).toBe(10);
-    expect(await replies(orderId)).toEqual([]);
-    const inbox = await db.pool.query('select 1 from inbox where message_id = $1', [readEnvelope(reserve).id]);
+    // The reservation on the cached state was its own statement, committed before the failure.
+    expect(await available(sku)).toBe(7);
+    expect(await replies(settled)).toEqual(['StockReserved']);
+
+    // From the refused command on, the batch is one transaction: what follows it in the batch is rolled back too.
+    const rolledBack = randomUUID();
+    const after = createEnvelope(ReserveStock, { orderId: rolledBack, items: [{ sku, quantity: 2 }] }, meta);
+    await expect(handler.handleBatch([item(commitNothing), item(after)])).rejects.toThrow(/holds no stock/);
+    expect(await available(sku)).toBe(7);
+    expect(await replies(rolledBack)).toEqual([]);
+    const inbox = await db.pool.query('select 1 from inbox where message_id = any($1)', [
+      [readEnvelope(commitNothing).id, readEnvelope(after).id],
+    ]);
     expect(inbox.rowCount).toBe(0);
   });
 });

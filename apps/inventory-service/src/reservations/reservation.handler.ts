@@ -14,6 +14,9 @@ import type { ProductRow, SkuCommand, StockOutcome, StockStore, StockTransaction
 
 export const INBOX_CONSUMER = 'inventory-commands';
 
+/** The states of a reservation whose units the order still holds: reserved, or sold (committed). */
+const HELD: readonly string[] = ['reserved', 'committed'];
+
 /**
  * The saga's commands to inventory (ReserveStock, ReleaseStock, CommitStock),
  * each handled once (inbox), answered through the outbox in the same
@@ -28,24 +31,65 @@ export class ReservationHandler {
   ) {}
 
   async handle(envelope: ReceivedEnvelope, _context: MessageContext): Promise<void> {
+    if (await this.handleAtOnce(envelope)) return;
     const inbox = { consumer: INBOX_CONSUMER, messageId: envelope.id };
-    const plan = await this.plan(envelope, this.pool);
+    const plan = await this.plan(envelope, (orderId) => this.held(this.pool, orderId));
     if (!plan) return;
     await this.stock.execute(plan.commands, { inbox, outbox: plan.outbox });
   }
 
   /**
-   * Consecutive commands of one partition in one transaction: one inbox
-   * statement, the locks of every SKU they are known to touch taken at once
-   * (sorted, so two batches cannot deadlock), then each command in order,
-   * under its own trace, reading what the ones before it wrote. Any failure
-   * rolls it all back, and the consumer handles the messages one by one.
+   * A saga command on SKUs whose states this process holds (its own last
+   * appends): the order's reservations read, then the decision written with
+   * the message's inbox row in one statement (StockStore.executeAtOnce).
+   * False when that cannot settle it; the locked transaction takes it then.
+   */
+  private async handleAtOnce(envelope: ReceivedEnvelope): Promise<boolean> {
+    if (!isStockCommand(envelope)) return false;
+    const { orderId } = envelope.payload as { orderId: string };
+    const { rows } = await this.pool.query<{ sku: string; quantity: number; state: string }>({
+      name: 'reservations-of-order',
+      text: 'select sku, quantity, state from reservations where order_id = $1 order by sku',
+      values: [orderId],
+    });
+    const held = rows.filter((row) => HELD.includes(row.state));
+    // Nothing held to commit or release: a repeat or a stray command, for the locked path to tell apart.
+    if (envelope.type !== 'ReserveStock' && held.length === 0) return false;
+    const plan = await this.plan(envelope, () => Promise.resolve(held));
+    if (!plan) return false;
+    const committed = new Map(
+      rows.filter((row) => row.state === 'committed').map((row) => [row.sku, { [orderId]: row.quantity }]),
+    );
+    const inbox = { consumer: INBOX_CONSUMER, messageId: envelope.id };
+    return (await this.stock.executeAtOnce(plan.commands, { inbox, outbox: plan.outbox }, committed)) !== undefined;
+  }
+
+  /**
+   * Consecutive commands of one partition, in order. Each that the cached
+   * states settle is one statement of its own (handleAtOnce); from the first
+   * that is not, the rest go in one transaction: one inbox statement, the
+   * locks of every SKU they are known to touch taken at once (sorted, so two
+   * batches cannot deadlock), then each command in order, under its own
+   * trace, reading what the ones before it wrote. A failure leaves what was
+   * committed before it (the inbox makes those no-ops when the consumer then
+   * handles the messages one by one) and rolls the transaction back.
    */
   async handleBatch(items: readonly BatchItem[]): Promise<void> {
-    const ids = items.map((item) => item.envelope.id);
+    let next = 0;
+    for (; next < items.length; next++) {
+      const item = items[next] as BatchItem;
+      if (!isStockCommand(item.envelope)) continue;
+      if (!(await item.traced(() => this.handleAtOnce(item.envelope)))) break;
+    }
+    const rest = items.slice(next);
+    if (rest.length === 0) return;
     const transaction = this.stock.transaction();
     try {
-      await this.handleBatchIn(items, ids, transaction);
+      await this.handleBatchIn(
+        rest,
+        rest.map((item) => item.envelope.id),
+        transaction,
+      );
     } catch (error) {
       this.stock.rolledBack(transaction);
       throw error;
@@ -75,7 +119,7 @@ export class ReservationHandler {
       for (const sku of skus) transaction.locked.add(sku);
       for (const { envelope, traced } of work) {
         await traced(async () => {
-          const plan = await this.plan(envelope, client);
+          const plan = await this.plan(envelope, (orderId) => this.held(client, orderId));
           if (!plan) return;
           const inbox = { consumer: INBOX_CONSUMER, messageId: envelope.id };
           await this.stock.executeIn(client, plan.commands, { inbox, outbox: plan.outbox }, transaction);
@@ -84,10 +128,10 @@ export class ReservationHandler {
     });
   }
 
-  /** The stock commands a saga command means, and its replies; read through `db` (the batch's transaction, or the pool). */
+  /** The stock commands a saga command means, and its replies; `held`: what the order holds (sorted by SKU). */
   private async plan(
     envelope: ReceivedEnvelope,
-    db: pg.Pool | pg.PoolClient,
+    held: (orderId: string) => Promise<ReadonlyArray<{ sku: string; quantity: number }>>,
   ): Promise<
     | {
         commands: SkuCommand[];
@@ -123,10 +167,10 @@ export class ReservationHandler {
       }
       case 'ReleaseStock': {
         const { orderId } = envelope.payload;
-        const held = await this.held(db, orderId, ['reserved', 'committed']);
+        const holds = await held(orderId);
         // Gives back whatever the order holds: a reservation (compensation) or sold units (cancellation).
         return {
-          commands: held.flatMap(({ sku }): SkuCommand[] => [
+          commands: holds.flatMap(({ sku }): SkuCommand[] => [
             { sku, command: { kind: 'Release', orderId } },
             { sku, command: { kind: 'Return', orderId } },
           ]),
@@ -134,7 +178,7 @@ export class ReservationHandler {
             outboxMessage(
               this.stackId,
               StockReleased,
-              { orderId, items: held.map(({ sku, quantity }) => ({ sku, quantity })) },
+              { orderId, items: holds.map(({ sku, quantity }) => ({ sku, quantity })) },
               meta,
             ),
             ...facts(products),
@@ -143,15 +187,15 @@ export class ReservationHandler {
       }
       case 'CommitStock': {
         const { orderId } = envelope.payload;
-        const held = await this.held(db, orderId, ['reserved', 'committed']);
-        if (held.length === 0) throw new PermanentError(`CommitStock for order ${orderId}, which holds no stock`);
+        const holds = await held(orderId);
+        if (holds.length === 0) throw new PermanentError(`CommitStock for order ${orderId}, which holds no stock`);
         return {
-          commands: held.map(({ sku }) => ({ sku, command: { kind: 'Commit', orderId } })),
+          commands: holds.map(({ sku }) => ({ sku, command: { kind: 'Commit', orderId } })),
           outbox: () => [
             outboxMessage(
               this.stackId,
               StockCommitted,
-              { orderId, items: held.map(({ sku, quantity }) => ({ sku, quantity })) },
+              { orderId, items: holds.map(({ sku, quantity }) => ({ sku, quantity })) },
               meta,
             ),
           ],
@@ -163,15 +207,11 @@ export class ReservationHandler {
     }
   }
 
-  private async held(
-    db: pg.Pool | pg.PoolClient,
-    orderId: string,
-    states: readonly string[],
-  ): Promise<Array<{ sku: string; quantity: number }>> {
+  private async held(db: pg.Pool | pg.PoolClient, orderId: string): Promise<Array<{ sku: string; quantity: number }>> {
     const result = await db.query<{ sku: string; quantity: number }>({
       name: 'reservations-held',
       text: 'select sku, quantity from reservations where order_id = $1 and state = any($2) order by sku',
-      values: [orderId, states],
+      values: [orderId, HELD],
     });
     return result.rows;
   }

@@ -159,6 +159,128 @@ describe('stock store (real PostgreSQL)', () => {
     expect(await available(sku)).toBe(100 - 8 * 3 + 3);
   });
 
+  describe('executeAtOnce: a decision on cached states in one statement', () => {
+    afterEach(() => jest.restoreAllMocks());
+
+    const inboxOf = (messageId: string) => ({ consumer: 'inventory-commands', messageId });
+    const reservation = async (orderId: string) =>
+      (
+        await db.pool.query<{ sku: string; state: string; quantity: number }>(
+          'select sku, state, quantity from reservations where order_id = $1 order by sku',
+          [orderId],
+        )
+      ).rows;
+
+    it('reserves every line with the inbox row in one statement, no transaction; a claim taken before writes nothing', async () => {
+      const id = randomUUID().slice(0, 8);
+      const [a, b] = [`ONCE-A-${id}`, `ONCE-B-${id}`];
+      await product(a, 10);
+      await product(b, 10);
+      const transactions = jest.spyOn(db.pool, 'connect');
+      const reads = jest.spyOn(store, 'readStream');
+      const orderId = randomUUID();
+      const messageId = randomUUID();
+      const commands = [
+        { sku: a, command: { kind: 'Reserve' as const, orderId, quantity: 2 } },
+        { sku: b, command: { kind: 'Reserve' as const, orderId, quantity: 3 } },
+      ];
+      const outcome = await stock.executeAtOnce(commands, { inbox: inboxOf(messageId) }, new Map());
+      expect(outcome).toMatchObject({ ok: true, events: [{ sku: a }, { sku: b }] });
+      // pg's pool.query checks a client out too: one statement is one checkout.
+      expect(transactions).toHaveBeenCalledTimes(1);
+      expect(reads).not.toHaveBeenCalled();
+      expect([await available(a), await available(b)]).toEqual([8, 7]);
+      expect(await reservation(orderId)).toEqual([
+        { sku: a, state: 'reserved', quantity: 2 },
+        { sku: b, state: 'reserved', quantity: 3 },
+      ]);
+      const inbox = await db.pool.query('select 1 from inbox where message_id = $1', [messageId]);
+      expect(inbox.rowCount).toBe(1);
+
+      // Again: the cached state holds the reservation, so nothing is appended at once; the locked path finds the inbox row.
+      expect(await stock.executeAtOnce(commands, { inbox: inboxOf(messageId) }, new Map())).toBeUndefined();
+      expect(await stock.execute(commands, { inbox: inboxOf(messageId) })).toBe('duplicate');
+      // A claim taken before writes nothing, even for a decision that would append.
+      const elsewhere = [{ sku: a, command: { kind: 'Reserve' as const, orderId: randomUUID(), quantity: 1 } }];
+      expect(await stock.executeAtOnce(elsewhere, { inbox: inboxOf(messageId) }, new Map())).toBe('duplicate');
+      expect([await available(a), await available(b)]).toEqual([8, 7]);
+      // The cache holds what the append left: a second process reading the stream agrees.
+      const { state, version } = await new StockStore(db.pool, store).load(a);
+      expect(state.available).toBe(8);
+      expect(version).toBe(3);
+    });
+
+    it('leaves to the locked path what the cache cannot settle: a SKU not held, a refusal, a command that changes nothing', async () => {
+      const sku = `ONCE-${randomUUID().slice(0, 8)}`;
+      await product(sku, 5);
+      const orderId = randomUUID();
+      const reserve = (quantity: number, order = orderId) => [
+        { sku, command: { kind: 'Reserve' as const, orderId: order, quantity } },
+      ];
+      const cold = new StockStore(db.pool, store);
+      expect(await cold.executeAtOnce(reserve(1), { inbox: inboxOf(randomUUID()) }, new Map())).toBeUndefined();
+      expect(await stock.executeAtOnce(reserve(6), { inbox: inboxOf(randomUUID()) }, new Map())).toBeUndefined();
+      expect(await stock.executeAtOnce(reserve(2), { inbox: inboxOf(randomUUID()) }, new Map())).toMatchObject({
+        ok: true,
+      });
+      // Reserved already: nothing to append, so the stream decides (the locked path).
+      expect(await stock.executeAtOnce(reserve(2), { inbox: inboxOf(randomUUID()) }, new Map())).toBeUndefined();
+      // Sold to the order already (the reservations table says so; the cache does not hold it).
+      const sold = randomUUID();
+      expect(
+        await stock.executeAtOnce(reserve(1, sold), { inbox: inboxOf(randomUUID()) }, new Map([[sku, { [sold]: 1 }]])),
+      ).toBeUndefined();
+      expect(await available(sku)).toBe(3);
+    });
+
+    it('writes nothing on a stale state (another process appended), drops it, and the locked path then decides', async () => {
+      const sku = `ONCE-${randomUUID().slice(0, 8)}`;
+      await product(sku, 100);
+      await new StockStore(db.pool, store).execute([
+        { sku, command: { kind: 'Reserve', orderId: randomUUID(), quantity: 10 } },
+      ]);
+      const orderId = randomUUID();
+      const messageId = randomUUID();
+      const commands = [{ sku, command: { kind: 'Reserve' as const, orderId, quantity: 1 } }];
+      expect(await stock.executeAtOnce(commands, { inbox: inboxOf(messageId) }, new Map())).toBeUndefined();
+      const inbox = await db.pool.query('select 1 from inbox where message_id = $1', [messageId]);
+      expect(inbox.rowCount).toBe(0);
+      expect(await available(sku)).toBe(90);
+      // The stale entry is gone: the locked path reads the stream and does not fail.
+      expect(await stock.execute(commands, { inbox: inboxOf(messageId) })).toMatchObject({ ok: true });
+      expect(await available(sku)).toBe(89);
+    });
+
+    it('never sells a unit twice when decisions race in two processes on the same SKUs', async () => {
+      const sku = `ONCE-${randomUUID().slice(0, 8)}`;
+      await product(sku, 40);
+      const other = new StockStore(db.pool, store);
+      // Each message tries the one statement first and falls back to the locked path, as the handler does.
+      const reserve = async (on: StockStore) => {
+        const commands = [{ sku, command: { kind: 'Reserve' as const, orderId: randomUUID(), quantity: 1 } }];
+        const inbox = inboxOf(randomUUID());
+        for (let attempt = 0; attempt < 20; attempt++) {
+          const once = await on.executeAtOnce(commands, { inbox }, new Map());
+          if (once !== undefined) return once;
+          try {
+            return await on.execute(commands, { inbox });
+          } catch (error) {
+            if (!(error instanceof ConcurrencyError)) throw error;
+          }
+        }
+        throw new Error('no attempt settled the reservation');
+      };
+      const outcomes = await Promise.all(
+        Array.from({ length: 60 }, (_, index) => reserve(index % 2 === 0 ? stock : other)),
+      );
+      expect(outcomes.filter((outcome) => outcome !== 'duplicate' && outcome.ok)).toHaveLength(40);
+      expect(await available(sku)).toBe(0);
+      const { state } = await new StockStore(db.pool, store).load(sku);
+      expect(state.available).toBe(0);
+      expect(Object.keys(state.reserved)).toHaveLength(40);
+    });
+  });
+
   describe('the state cache', () => {
     afterEach(() => jest.restoreAllMocks());
 

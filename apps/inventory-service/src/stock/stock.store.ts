@@ -13,6 +13,7 @@ import {
 } from '@shop/event-store';
 import { stockDecider, type StockState } from './stock.decider';
 import { type StockCommand, type StockEvent, StockRefused, type StockRefusal } from './stock.events';
+import { KeyedMutex } from './keyed-mutex';
 import { foldProductsChange, productsWrites, streamOfSku } from './products.projection';
 
 export interface SkuCommand {
@@ -77,6 +78,8 @@ export interface ExecuteOptions {
  */
 export class StockStore {
   private readonly cache: StateCache<StockState>;
+  /** One decision at a time per SKU on the at-once path, so each decides on the state the one before left. */
+  private readonly deciding = new KeyedMutex();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -173,6 +176,63 @@ export class StockStore {
     }
   }
 
+  /**
+   * The decision on the states this process's own last appends left (the
+   * cache), written with its claim (the message's inbox row) in one
+   * statement: the events of every SKU, the replies, the products rows and
+   * the reservations (EventStore.appendOnceToStreams, ADR 0009). No
+   * transaction, no read of the streams. `committed`: the units each SKU sold
+   * to the commands' order (the reservations table; the cache does not hold
+   * them). Undefined when the cache cannot settle it: a SKU not held, a
+   * refusal, a command that appends nothing (those are decided again on the
+   * streams), or a failed check (a lock held elsewhere, a state gone stale,
+   * whose entries are dropped); the caller then takes the locked path.
+   */
+  async executeAtOnce(
+    commands: readonly SkuCommand[],
+    options: ExecuteOptions,
+    committed: ReadonlyMap<string, Readonly<Record<string, number>>>,
+  ): Promise<StockOutcome | 'duplicate' | undefined> {
+    const skus = [...new Set(commands.map(({ sku }) => sku))];
+    const streams = skus.map(streamOfSku);
+    return this.deciding.run(streams, async () => {
+      const entries = new Map<string, CachedState<StockState>>();
+      for (const sku of skus) {
+        const entry = this.cache.get(streamOfSku(sku));
+        if (!entry) return undefined;
+        entries.set(sku, entry);
+      }
+      const states = new Map(
+        [...entries].map(([sku, entry]) => [sku, { ...entry.state, committed: committed.get(sku) ?? {} }]),
+      );
+      const outcome = decideCommands(commands, states);
+      if (!outcome.ok || skus.some((sku) => !outcome.events.some((event) => event.sku === sku))) return undefined;
+      const versions = new Map([...entries].map(([sku, entry]) => [sku, entry.version]));
+      const appends = appendsOf(outcome, versions, (sku) => entries.get(sku)?.lastEventId, options);
+      let result: Awaited<ReturnType<EventStore['appendOnceToStreams']>>;
+      try {
+        result = await this.store.appendOnceToStreams(options.inbox, appends, {
+          outbox: options.outbox?.(outcome, productRows(commands, states)) ?? [],
+          alongside: productsWrites(foldProductsChange(outcome.events)),
+        });
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+        for (const streamId of streams) this.cache.delete(streamId);
+        return undefined;
+      }
+      if (result === 'duplicate') return 'duplicate';
+      for (const { sku, streamId, events } of appends) {
+        const state = states.get(sku);
+        const lastEventId = events.at(-1)?.id;
+        const version = (versions.get(sku) ?? 0) + events.length;
+        if (state && lastEventId)
+          this.cache.set(streamId, { state: { ...state, committed: {} }, version, lastEventId });
+      }
+      await this.snapshotsDue(this.pool, appends, versions, states);
+      return outcome;
+    });
+  }
+
   /** A transaction's view for executeIn; `locked`: the SKUs whose locks it already holds. */
   transaction(locked: Iterable<string> = []): StockTransaction {
     return { locked: new Set(locked), staged: new Map(), replaced: new Map() };
@@ -217,21 +277,7 @@ export class StockStore {
     const outbox = options.outbox?.(outcome, productRows(commands, states)) ?? [];
     if (!outcome.ok) await this.store.writeOutbox(client, outbox);
     if (outcome.ok) {
-      const bySku = new Map<string, StockEvent[]>();
-      for (const { sku, event } of outcome.events) bySku.set(sku, [...(bySku.get(sku) ?? []), event]);
-      // Events caused by a message name it, so an auditor can tell a message applied twice (invariant 4).
-      const metadata = options.inbox ? { causationId: options.inbox.messageId } : undefined;
-      const appends = [...bySku].map(([sku, events]) => {
-        const version = versions.get(sku) ?? 0;
-        const lastEventId = cached.get(sku);
-        return {
-          sku,
-          streamId: streamOfSku(sku),
-          expected: version === 0 ? ('no_stream' as const) : version,
-          events: events.map((event) => ({ ...event, id: randomUUID(), ...(metadata ? { metadata } : {}) })),
-          ...(lastEventId === undefined ? {} : { lastEventId }),
-        };
-      });
+      const appends = appendsOf(outcome, versions, (sku) => cached.get(sku), options);
       try {
         // The products read model and the reservations in the last append's statement.
         await this.store.appendToStreams(appends, {
@@ -260,17 +306,26 @@ export class StockStore {
           this.cache.set(streamId, entry);
         }
       }
-      // A snapshot every `snapshotEvery` events keeps a busy SKU's load short (state = snapshot + tail).
-      for (const [sku, events] of bySku) {
-        const before = versions.get(sku) ?? 0;
-        const after = before + events.length;
-        const state = states.get(sku);
-        if (state && Math.floor(after / this.snapshotEvery) > Math.floor(before / this.snapshotEvery)) {
-          await saveSnapshot(client, streamOfSku(sku), after, { ...state, committed: {} });
-        }
-      }
+      await this.snapshotsDue(client, appends, versions, states);
     }
     return outcome;
+  }
+
+  /** A snapshot every `snapshotEvery` events keeps a busy SKU's load short (state = snapshot + tail). */
+  private async snapshotsDue(
+    db: pg.Pool | pg.PoolClient,
+    appends: ReadonlyArray<{ sku: string; streamId: string; events: readonly unknown[] }>,
+    versions: ReadonlyMap<string, number>,
+    states: ReadonlyMap<string, StockState>,
+  ): Promise<void> {
+    for (const { sku, streamId, events } of appends) {
+      const before = versions.get(sku) ?? 0;
+      const after = before + events.length;
+      const state = states.get(sku);
+      if (state && Math.floor(after / this.snapshotEvery) > Math.floor(before / this.snapshotEvery)) {
+        await saveSnapshot(db, streamId, after, { ...state, committed: {} });
+      }
+    }
   }
 
   /**
@@ -303,25 +358,62 @@ export class StockStore {
       states.set(sku, { ...state, committed: sold.get(sku) ?? {} });
       versions.set(sku, version);
     }
-    const events: Array<{ sku: string; event: StockEvent }> = [];
-    const refusals = new Map<StockRefusal, string[]>();
-    for (const { sku, command } of commands) {
-      const state = states.get(sku) ?? stockDecider.initialState();
-      try {
-        const decided = stockDecider.decide(command, state);
-        states.set(sku, decided.reduce(stockDecider.evolve, state));
-        for (const event of decided) events.push({ sku, event });
-      } catch (error) {
-        if (!(error instanceof StockRefused)) throw error;
-        refusals.set(error.reason, [...(refusals.get(error.reason) ?? []), sku]);
-      }
-    }
-    if (refusals.size === 0) return { outcome: { ok: true, events }, versions, states, cached };
-    // An unknown product outranks a shortage: such an order can never be fulfilled.
-    const [first] = refusals.keys();
-    const reason: StockRefusal = refusals.has('UNKNOWN_PRODUCT') ? 'UNKNOWN_PRODUCT' : (first ?? 'OUT_OF_STOCK');
-    return { outcome: { ok: false, reason, skus: refusals.get(reason) ?? [] }, versions, states, cached };
+    return { outcome: decideCommands(commands, states), versions, states, cached };
   }
+}
+
+/**
+ * Every command in order on `states` (each SKU's state before them), which
+ * it leaves as the commands leave them; several commands on one SKU see each
+ * other's events. All accepted, or the refusal that outranks the others.
+ */
+function decideCommands(commands: readonly SkuCommand[], states: Map<string, StockState>): StockOutcome {
+  const events: Array<{ sku: string; event: StockEvent }> = [];
+  const refusals = new Map<StockRefusal, string[]>();
+  for (const { sku, command } of commands) {
+    const state = states.get(sku) ?? stockDecider.initialState();
+    try {
+      const decided = stockDecider.decide(command, state);
+      states.set(sku, decided.reduce(stockDecider.evolve, state));
+      for (const event of decided) events.push({ sku, event });
+    } catch (error) {
+      if (!(error instanceof StockRefused)) throw error;
+      refusals.set(error.reason, [...(refusals.get(error.reason) ?? []), sku]);
+    }
+  }
+  if (refusals.size === 0) return { ok: true, events };
+  // An unknown product outranks a shortage: such an order can never be fulfilled.
+  const [first] = refusals.keys();
+  const reason: StockRefusal = refusals.has('UNKNOWN_PRODUCT') ? 'UNKNOWN_PRODUCT' : (first ?? 'OUT_OF_STOCK');
+  return { ok: false, reason, skus: refusals.get(reason) ?? [] };
+}
+
+/**
+ * The appends of an accepted outcome, one per SKU, each on the version the
+ * decision saw (and the event there, when the state came from the cache).
+ * Events caused by a message name it, so an auditor can tell a message
+ * applied twice (invariant 4).
+ */
+function appendsOf(
+  outcome: Extract<StockOutcome, { ok: true }>,
+  versions: ReadonlyMap<string, number>,
+  lastEventIdOf: (sku: string) => string | undefined,
+  options: Pick<ExecuteOptions, 'inbox'>,
+) {
+  const bySku = new Map<string, StockEvent[]>();
+  for (const { sku, event } of outcome.events) bySku.set(sku, [...(bySku.get(sku) ?? []), event]);
+  const metadata = options.inbox ? { causationId: options.inbox.messageId } : undefined;
+  return [...bySku].map(([sku, events]) => {
+    const version = versions.get(sku) ?? 0;
+    const lastEventId = lastEventIdOf(sku);
+    return {
+      sku,
+      streamId: streamOfSku(sku),
+      expected: version === 0 ? ('no_stream' as const) : version,
+      events: events.map((event) => ({ ...event, id: randomUUID(), ...(metadata ? { metadata } : {}) })),
+      ...(lastEventId === undefined ? {} : { lastEventId }),
+    };
+  });
 }
 
 /** The products rows of the commands' SKUs after a decision: the products read model holds the same. */
