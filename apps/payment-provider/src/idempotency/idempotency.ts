@@ -67,6 +67,57 @@ export async function runOnce<Body>(
   return { body: outcome.body, replayed: outcome.replayed };
 }
 
+/**
+ * An effect that is one insert, decided before the key is claimed.
+ * `sql` is numbered from `$1` for its own `values` and gates itself on the
+ * CTE `claimed` (one row when this request took the key), e.g. `insert into
+ * charges (…) select $1, … where exists (select 1 from claimed)`.
+ */
+export interface OneInsert<Body> {
+  readonly body: Body;
+  readonly name: string;
+  readonly sql: string;
+  readonly values: readonly unknown[];
+}
+
+/**
+ * runOnce for an effect that is one insert whose outcome is known before it
+ * runs (a charge: its outcome is drawn first, and only the draw of the
+ * request that takes the key is ever recorded): the key row with its
+ * response and the effect are one autocommit statement, one round trip and
+ * one commit instead of five. A concurrent request with the same key blocks
+ * on the key's primary key until that statement commits, then finds the key
+ * taken and reads the committed response, as with runOnce.
+ */
+export async function insertOnce<Body>(
+  pool: pg.Pool,
+  { scope, key, request }: IdempotentRequest,
+  effect: OneInsert<Body>,
+): Promise<IdempotentOutcome<Body>> {
+  const hash = requestHash(request);
+  const { rows } = await pool.query<{ claimed: boolean }>({
+    name: `${effect.name}-once`,
+    text: `with claimed as (
+        insert into idempotency_keys (scope, key, request_hash, response_body) values ($1, $2, $3, $4)
+        on conflict (scope, key) do nothing
+        returning 1
+      ), effect as (${effect.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + 4}`)})
+      select exists (select 1 from claimed) as claimed`,
+    values: [scope, key, hash, JSON.stringify(effect.body), ...effect.values],
+  });
+  if (rows[0]?.claimed) return { body: effect.body, replayed: false };
+  const recorded = await pool.query<{ request_hash: string; response_body: Body }>(
+    'select request_hash, response_body from idempotency_keys where scope = $1 and key = $2',
+    [scope, key],
+  );
+  const row = recorded.rows[0];
+  if (!row) throw new Error(`idempotency key ${scope}/${key} vanished`);
+  if (row.request_hash !== hash) {
+    throw problemException(409, 'idempotency key reused', 'this Idempotency-Key was already used with another request');
+  }
+  return { body: row.response_body, replayed: true };
+}
+
 async function inTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
   const tx = await pool.connect();
   let broken: Error | undefined;
