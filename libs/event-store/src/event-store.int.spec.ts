@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase, waitFor } from '@shop/testing';
-import { checkpointOf, EventStore } from './event-store';
+import { appendSql, appendStreamsSql, checkpointOf, EventStore } from './event-store';
 import { migrate } from './migrations';
 import { lockStreams } from './stream-locks';
 import { ConcurrencyError, START, type Checkpoint, type RecordedEvent } from './types';
@@ -242,6 +242,40 @@ describe('event store (real PostgreSQL)', () => {
       } finally {
         await holder.query('rollback').catch(() => undefined);
         holder.release();
+      }
+    });
+
+    it('looks every stream up by index: its generic plan never scans the events table', async () => {
+      // Enough rows that a scan would be the planner's choice only if the statement forced it.
+      await db.pool.query(
+        `insert into events (stream_id, stream_version, event_id, type, data)
+         select 'filler-' || (n / 10), n % 10 + 1, gen_random_uuid(), 'Filler', '{}'
+           from generate_series(0, 4999) as n`,
+      );
+      await db.pool.query('analyze events');
+      const client = await db.pool.connect();
+      try {
+        await client.query('set plan_cache_mode = force_generic_plan');
+        for (const [name, sql] of [
+          ['streams', appendStreamsSql(undefined, [])],
+          ['one', appendSql(undefined, [], true)],
+        ] as const) {
+          await client.query(`prepare plan_${name} as ${sql}`);
+          const values =
+            name === 'streams'
+              ? `'{sku-a,sku-b}', '{3,4}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', null, false,
+                 '{${randomUUID()},${randomUUID()}}', '{}'`
+              : `'sku-a', 3, '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', null, false, '${randomUUID()}'`;
+          const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(
+            `explain (format json) execute plan_${name}(${values})`,
+          );
+          const scans = JSON.stringify(rows[0]?.['QUERY PLAN']).match(/"Seq Scan","[^}]*"Relation Name":"events"/g);
+          expect({ name, scans }).toEqual({ name, scans: null });
+        }
+      } finally {
+        await client.query('deallocate all').catch(() => undefined);
+        await client.query('reset plan_cache_mode').catch(() => undefined);
+        client.release();
       }
     });
 

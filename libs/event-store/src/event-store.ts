@@ -124,7 +124,7 @@ function outboxCtes(gate: string): string {
  * only when the check passed; the events only when it was new. `alongside`:
  * further CTEs, numbered from the next parameter, that see `appended`.
  */
-function appendSql(claim: string | undefined, alongside: readonly string[], guarded = false): string {
+export function appendSql(claim: string | undefined, alongside: readonly string[], guarded = false): string {
   const gate = claim === undefined ? 'checked' : 'claimed';
   const { claimed, extra } = composedCtes(claim, alongside, 16);
   return `
@@ -164,7 +164,7 @@ function appendSql(claim: string | undefined, alongside: readonly string[], guar
  * stream's lock is tried (none waits, so the order does not matter) and
  * every check must pass, or nothing is written.
  */
-function appendStreamsSql(claim: string | undefined, alongside: readonly string[]): string {
+export function appendStreamsSql(claim: string | undefined, alongside: readonly string[]): string {
   const gate = claim === undefined ? 'checked' : 'claimed';
   const { claimed, extra } = composedCtes(claim, alongside, 17);
   return `
@@ -174,19 +174,21 @@ function appendStreamsSql(claim: string | undefined, alongside: readonly string[
   ), locked as materialized (
     select bool_and(pg_try_advisory_xact_lock(hashtextextended(stream_id, 0))) as granted from streams
   ), current_version as materialized (
-    select s.idx, s.stream_id, s.expected, s.last_event_id,
-           (select coalesce(max(e.stream_version), 0)::int from events e where e.stream_id = s.stream_id) as version
+    select s.idx, s.stream_id, s.expected,
+           (select coalesce(max(e.stream_version), 0)::int from events e where e.stream_id = s.stream_id) as version,
+           coalesce(s.last_event_id is null
+                    or (select e.event_id from events e
+                         where e.stream_id = s.stream_id and e.stream_version = s.expected) = s.last_event_id,
+                    false) as at_last_event
       from streams s
   ), checked as (
+    -- Scalar subqueries per stream (index lookups): an EXISTS under NOT here was planned as a hashed
+    -- subplan over the whole events table.
     select 1 as ok
      where (select granted from locked)
        and not exists (
          select 1 from current_version c
-          where not ((c.expected is null or c.version = c.expected)
-                     and (c.last_event_id is null
-                          or exists (select 1 from events e
-                                      where e.stream_id = c.stream_id and e.stream_version = c.expected
-                                        and e.event_id = c.last_event_id))))
+          where not ((c.expected is null or c.version = c.expected) and c.at_last_event))
   )${claimed}, inserted as (
     insert into events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
     select c.stream_id, c.version + row_number() over (partition by e.idx order by e.ordinality)::int,
@@ -202,6 +204,7 @@ function appendStreamsSql(claim: string | undefined, alongside: readonly string[
          (select array_agg(global_position::text order by global_position) from inserted) as positions,
          (select array_agg(stream_id order by global_position) from inserted) as position_streams,
          (select count(*) from notified) as notified,
+         (select granted from locked) as granted,
          exists (select 1 from checked) as checked`;
 }
 
@@ -409,8 +412,9 @@ export class EventStore {
    * autocommit statement, all or nothing. It tries every stream's lock and
    * checks every stream's version (and the event the writer believes is
    * there); one lock held elsewhere or one failed check writes nothing, not
-   * even the claim, and throws ConcurrencyError (for the first stream). A
-   * claim taken before: 'duplicate'. Results in the order of `appends`.
+   * even the claim, and throws ConcurrencyError (for the first stream;
+   * `locked` when it was a lock). A claim taken before: 'duplicate'. Results
+   * in the order of `appends`.
    */
   async appendOnceToStreams(
     claim: CausingMessage | ClaimWrite | undefined,
@@ -437,6 +441,7 @@ export class EventStore {
       versions: number[];
       positions: string[] | null;
       position_streams: string[] | null;
+      granted: boolean;
       checked: boolean;
     }>;
     try {
@@ -469,7 +474,7 @@ export class EventStore {
       // Checked but nothing inserted: the claim was taken before (the inbox had the message already).
       if (write && row?.checked) return 'duplicate';
       const first = appends[0] as StreamAppend;
-      throw new ConcurrencyError(first.streamId, first.expected, row?.versions[0]);
+      throw new ConcurrencyError(first.streamId, first.expected, row?.versions[0], { locked: row?.granted === false });
     }
     const streams = row?.position_streams ?? [];
     return appends.map((append, index) => ({

@@ -54,15 +54,28 @@ export interface AppendResult {
 }
 
 export class ConcurrencyError extends Error {
+  /**
+   * True when a one-statement append found a stream's lock held by another
+   * transaction and wrote nothing: the state it decided on may still be the
+   * stream's (the holder may append nothing), so a cache need not drop it.
+   */
+  readonly locked: boolean;
+
   constructor(
     readonly streamId: string,
     readonly expected: ExpectedVersion,
     readonly actual: number | undefined,
+    options: { readonly locked?: boolean } = {},
   ) {
     super(
       `stream ${streamId}: expected version ${String(expected)}, ` +
-        (actual === undefined ? 'but another writer appended concurrently' : `but it is at ${actual}`),
+        (options.locked
+          ? 'but another transaction holds its lock'
+          : actual === undefined
+            ? 'but another writer appended concurrently'
+            : `but it is at ${actual}`),
     );
     this.name = 'ConcurrencyError';
+    this.locked = options.locked ?? false;
   }
 }

@@ -185,7 +185,7 @@ export class StockStore {
    * to the commands' order (the reservations table; the cache does not hold
    * them). Undefined when the cache cannot settle it: a SKU not held, a
    * refusal, a command that appends nothing (those are decided again on the
-   * streams), or a failed check (a lock held elsewhere, a state gone stale,
+   * streams), a lock held elsewhere, or a failed check (a state gone stale,
    * whose entries are dropped); the caller then takes the locked path.
    */
   async executeAtOnce(
@@ -217,7 +217,8 @@ export class StockStore {
         });
       } catch (error) {
         if (!(error instanceof ConcurrencyError)) throw error;
-        for (const streamId of streams) this.cache.delete(streamId);
+        // A lock held elsewhere says nothing of the states: the locked path waits for it and decides.
+        if (!error.locked) for (const streamId of streams) this.cache.delete(streamId);
         return undefined;
       }
       if (result === 'duplicate') return 'duplicate';
