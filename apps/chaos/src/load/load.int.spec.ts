@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readBreakers } from './breakers';
@@ -234,14 +234,19 @@ describe('runLoad (against a stand-in gateway)', () => {
         customersFile,
         mix: { browse: 0, order: 100, cancel: 0 },
       });
-    const routes = () => gateway.answers.map((answer) => `${answer.route} ${answer.status}`);
+    const auth = () =>
+      gateway.answers
+        .map((answer) => `${answer.route} ${answer.status}`)
+        .filter((route) => route.startsWith('POST /auth/'));
+    type Saved = { gatewayUrl: string; customers: Array<{ email: string; token: string; renewAt: number }> };
+    const saved = async () => JSON.parse(await readFile(customersFile, 'utf8')) as Saved;
 
     const first = await run(3);
     expect(first.totals.ordersAccepted).toBe(20);
-    expect(routes().filter((route) => route === 'POST /auth/register 201')).toHaveLength(3);
-    expect(routes().filter((route) => route === 'POST /auth/login 200')).toHaveLength(3);
-    const saved = JSON.parse(await readFile(customersFile, 'utf8')) as Array<{ email: string; token: string }>;
-    expect(saved).toHaveLength(3);
+    expect(auth().filter((route) => route === 'POST /auth/register 201')).toHaveLength(3);
+    expect(auth().filter((route) => route === 'POST /auth/login 200')).toHaveLength(3);
+    const afterFirst = await saved();
+    expect(afterFirst.customers).toHaveLength(3);
     expect((await stat(customersFile)).mode & 0o777).toBe(0o600);
 
     // Asking for one more than the file holds registers just that one.
@@ -249,13 +254,32 @@ describe('runLoad (against a stand-in gateway)', () => {
     const second = await run(4);
     expect(second.totals.ordersAccepted).toBe(20);
     expect(second.totals.errors).toBe(0);
-    expect(routes().filter((route) => route.startsWith('POST /auth/'))).toEqual([
-      'POST /auth/register 201',
-      'POST /auth/login 200',
-    ]);
-    const again = JSON.parse(await readFile(customersFile, 'utf8')) as Array<{ email: string; token: string }>;
-    expect(again.slice(0, 3)).toEqual(saved);
-    expect(again).toHaveLength(4);
+    expect(auth()).toEqual(['POST /auth/register 201', 'POST /auth/login 200']);
+    const afterSecond = await saved();
+    expect(afterSecond.customers.slice(0, 3)).toEqual(afterFirst.customers);
+    expect(afterSecond.customers).toHaveLength(4);
+
+    // Tokens due for renewal are renewed at first use, and the file gets the new ones.
+    const due = { ...afterSecond, customers: afterSecond.customers.map((customer) => ({ ...customer, renewAt: 0 })) };
+    await writeFile(customersFile, JSON.stringify(due));
+    gateway.answers.length = 0;
+    expect((await run(4)).totals.errors).toBe(0);
+    expect(auth().filter((route) => route === 'POST /auth/register 201')).toHaveLength(0);
+    const renewed = await saved();
+    expect(renewed.customers.map((customer) => customer.email)).toEqual(
+      afterSecond.customers.map((customer) => customer.email),
+    );
+    const loggedIn = auth().filter((route) => route === 'POST /auth/login 200').length;
+    expect(loggedIn).toBeGreaterThan(0);
+    expect(
+      renewed.customers.filter((customer, index) => customer.token !== afterSecond.customers[index]?.token),
+    ).toHaveLength(loggedIn);
+
+    // Another gateway's customers (another stack's) are not used: they sign up anew.
+    await writeFile(customersFile, JSON.stringify({ ...renewed, gatewayUrl: 'http://127.0.0.1:1/' }));
+    gateway.answers.length = 0;
+    await run(2);
+    expect(auth().filter((route) => route === 'POST /auth/register 201')).toHaveLength(2);
     await rm(dir, { recursive: true });
   });
 

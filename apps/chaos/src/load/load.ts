@@ -163,16 +163,21 @@ async function signUpAll(
   return customers;
 }
 
-/** A customer as a customers file keeps it. */
-const SavedCustomer = z.object({
-  email: z.string().min(1),
-  password: z.string().min(1),
-  token: z.string(),
-  renewAt: z.number(),
+/** A customers file: the customers of one gateway (another gateway's are of another stack, and are not used). */
+const CustomersFile = z.object({
+  gatewayUrl: z.string(),
+  customers: z.array(
+    z.object({
+      email: z.string().min(1),
+      password: z.string().min(1),
+      token: z.string(),
+      renewAt: z.number(),
+    }),
+  ),
 });
-type SavedCustomer = z.infer<typeof SavedCustomer>;
+type CustomersFile = z.infer<typeof CustomersFile>;
 
-async function readCustomers(file: string): Promise<SavedCustomer[]> {
+async function readCustomers(file: string, gatewayUrl: string): Promise<CustomersFile['customers']> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -180,9 +185,9 @@ async function readCustomers(file: string): Promise<SavedCustomer[]> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  const parsed = z.array(SavedCustomer).safeParse(parseJsonText(text));
+  const parsed = CustomersFile.safeParse(parseJsonText(text));
   if (!parsed.success) throw new Error(`load: ${file} is not a customers file (${parsed.error.issues[0]?.message})`);
-  return parsed.data;
+  return parsed.data.gatewayUrl === gatewayUrl ? parsed.data.customers : [];
 }
 
 function parseJsonText(text: string): unknown {
@@ -194,30 +199,36 @@ function parseJsonText(text: string): unknown {
 }
 
 /** Written whole under another name, then renamed: a run reading it beside this one never sees half a file. */
-async function writeCustomers(file: string, customers: readonly Customer[]): Promise<void> {
-  const saved: SavedCustomer[] = customers.map(({ email, password, token, renewAt }) => ({
-    email,
-    password,
-    token,
-    renewAt: renewAt ?? 0,
-  }));
+async function writeCustomers(file: string, gatewayUrl: string, customers: readonly Customer[]): Promise<void> {
+  const content: CustomersFile = {
+    gatewayUrl,
+    customers: customers.map(({ email, password, token, renewAt }) => ({
+      email,
+      password,
+      token,
+      renewAt: renewAt ?? 0,
+    })),
+  };
   const partial = `${file}.${process.pid}.tmp`;
-  await writeFile(partial, `${JSON.stringify(saved, null, 2)}\n`, { mode: 0o600 });
+  await writeFile(partial, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
   await rename(partial, file);
 }
 
 /**
  * The load's customers: registered and logged in, or, with a customers file,
- * those it holds (a token due for renewal is renewed at its first use), and
- * only the missing ones registered; the file is then written back.
+ * those it holds for this gateway (a token due for renewal is renewed at its
+ * first use), and only the missing ones registered; the file is then
+ * written back. `tokens` tells, at the end of the run, whether a token was
+ * renewed since (the file then gets the new ones).
  */
 async function customersFor(
   api: Api,
+  gatewayUrl: string,
   count: number,
   file: string | undefined,
   signal: AbortSignal | undefined,
-): Promise<Customer[]> {
-  const saved = file === undefined ? [] : (await readCustomers(file)).slice(0, count);
+): Promise<{ customers: Customer[]; tokens: () => string }> {
+  const saved = file === undefined ? [] : (await readCustomers(file, gatewayUrl)).slice(0, count);
   const reused = saved.map(({ email, password, token, renewAt }): Customer => ({
     email,
     password,
@@ -228,8 +239,8 @@ async function customersFor(
   }));
   const fresh = reused.length < count ? await signUpAll(api, count - reused.length, signal, reused.length) : [];
   const customers = [...reused, ...fresh];
-  if (file !== undefined && fresh.length > 0 && !signal?.aborted) await writeCustomers(file, customers);
-  return customers;
+  if (file !== undefined && fresh.length > 0 && !signal?.aborted) await writeCustomers(file, gatewayUrl, customers);
+  return { customers, tokens: () => customers.map((customer) => customer.token).join(' ') };
 }
 
 export const runLoad: RunLoad = async (options) => {
@@ -239,7 +250,10 @@ export const runLoad: RunLoad = async (options) => {
   const api = new Api(`${gateway.href.replace(/\/$/, '')}/api/v1`, settings.requestTimeoutMs);
 
   const catalog = await learnCatalog(api, signal);
-  const customers = signal?.aborted ? [] : await customersFor(api, settings.customers, options.customersFile, signal);
+  const { customers, tokens } = signal?.aborted
+    ? { customers: [], tokens: () => '' }
+    : await customersFor(api, gateway.href, settings.customers, options.customersFile, signal);
+  const tokensAtStart = tokens();
 
   const start = clock();
   const recorder = new LoadRecorder(start, Date.now());
@@ -327,6 +341,10 @@ export const runLoad: RunLoad = async (options) => {
 
   clearTimeout(ticker);
   emit(recorder.closeAll(clock(), inFlight));
+  // Tokens renewed during the run go back to the file, so the next run does not log in again.
+  if (options.customersFile !== undefined && tokens() !== tokensAtStart) {
+    await writeCustomers(options.customersFile, gateway.href, customers);
+  }
   if (callbackError !== undefined) throw callbackError;
   return { options: settings, samples, totals: recorder.totals(), orderIds: [...orderIds] };
 };

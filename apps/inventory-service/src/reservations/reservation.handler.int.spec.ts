@@ -76,6 +76,27 @@ describe('ReservationHandler.handleBatch (real PostgreSQL)', () => {
     expect(await available(sku)).toBe(9);
   });
 
+  it("gives a cancelled order's sold units back once, whatever ReleaseStock messages come for it", async () => {
+    const sku = `SOLD-${randomUUID().slice(0, 8)}`;
+    await product(sku, 10);
+    const orderId = randomUUID();
+    const context = item(createEnvelope(ReleaseStock, { orderId }, meta)).context;
+    const handle = (message: OutgoingMessage) => handler.handle(readEnvelope(message), context);
+    await handle(createEnvelope(ReserveStock, { orderId, items: [{ sku, quantity: 4 }] }, meta));
+    await handle(createEnvelope(CommitStock, { orderId }, meta));
+    expect(await available(sku)).toBe(6);
+    // A cancellation, then another ReleaseStock for the order (another message id): the units come back once.
+    await handle(createEnvelope(ReleaseStock, { orderId }, meta));
+    await handle(createEnvelope(ReleaseStock, { orderId }, meta));
+    expect(await available(sku)).toBe(10);
+    expect(await replies(orderId)).toEqual(['StockReserved', 'StockCommitted', 'StockReleased', 'StockReleased']);
+    const { rows } = await db.pool.query<{ type: string }>(
+      "select type from events where stream_id = $1 and type = 'StockReturned'",
+      [`sku-${sku}`],
+    );
+    expect(rows).toHaveLength(1);
+  });
+
   it('a failing command keeps what was committed before it and rolls back the transaction it is in', async () => {
     const sku = `BATCH-${randomUUID().slice(0, 8)}`;
     await product(sku, 10);

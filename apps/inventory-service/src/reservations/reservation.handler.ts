@@ -7,7 +7,7 @@ import {
   StockReservationFailed,
   StockReserved,
 } from '@shop/contracts';
-import { handleManyOnce, lockStreams, type OutboxMessage } from '@shop/event-store';
+import { handleManyOnce, type OutboxMessage } from '@shop/event-store';
 import { type BatchItem, type MessageContext, outboxMessage, PermanentError } from '@shop/messaging';
 import { streamOfSku } from '../stock/products.projection';
 import type { ProductRow, SkuCommand, StockOutcome, StockStore, StockTransaction } from '../stock/stock.store';
@@ -55,13 +55,13 @@ export class ReservationHandler {
     const held = rows.filter((row) => HELD.includes(row.state));
     // Nothing held to commit or release: a repeat or a stray command, for the locked path to tell apart.
     if (envelope.type !== 'ReserveStock' && held.length === 0) return false;
+    // Units sold to the order (a cancellation gives them back) are read here, outside the statement's check,
+    // which guards the cached SKU states only; so the rare command about them is decided under the locks.
+    if (rows.some((row) => row.state === 'committed')) return false;
     const plan = await this.plan(envelope, () => Promise.resolve(held));
     if (!plan) return false;
-    const committed = new Map(
-      rows.filter((row) => row.state === 'committed').map((row) => [row.sku, { [orderId]: row.quantity }]),
-    );
     const inbox = { consumer: INBOX_CONSUMER, messageId: envelope.id };
-    return (await this.stock.executeAtOnce(plan.commands, { inbox, outbox: plan.outbox }, committed)) !== undefined;
+    return (await this.stock.executeAtOnce(plan.commands, { inbox, outbox: plan.outbox })) !== undefined;
   }
 
   /**
@@ -101,31 +101,41 @@ export class ReservationHandler {
     ids: readonly string[],
     transaction: StockTransaction,
   ): Promise<void> {
-    await handleManyOnce(this.pool, INBOX_CONSUMER, ids, async (client, first) => {
-      const work = items.filter((item) => isStockCommand(item.envelope) && first(item.envelope.id));
-      const orders = work.map((item) => (item.envelope.payload as { orderId: string }).orderId);
-      const held = await client.query<{ sku: string }>({
-        name: 'reservations-skus-of-orders',
-        text: 'select distinct sku from reservations where order_id = any($1)',
-        values: [orders],
-      });
-      const skus = new Set([
-        ...held.rows.map((row) => row.sku),
-        ...work
-          .flatMap(({ envelope }) => (envelope.type === 'ReserveStock' ? envelope.payload.items : []))
-          .map((line) => line.sku),
-      ]);
-      await lockStreams(client, [...skus].map(streamOfSku));
-      for (const sku of skus) transaction.locked.add(sku);
-      for (const { envelope, traced } of work) {
-        await traced(async () => {
-          const plan = await this.plan(envelope, (orderId) => this.held(client, orderId));
-          if (!plan) return;
-          const inbox = { consumer: INBOX_CONSUMER, messageId: envelope.id };
-          await this.stock.executeIn(client, plan.commands, { inbox, outbox: plan.outbox }, transaction);
-        });
-      }
+    // The SKUs' locks come before the inbox rows (handleManyOnce's lockFirst): a transaction gets its id at its
+    // first write, and one that wrote and then waited for a SKU could order its outbox rows (by transaction id,
+    // for the relay) before those of the writer it waited for (ADR 0009). An order's reservations change only
+    // with its own commands, which this partition handles in order, so reading them first is safe.
+    const commands = items.filter((item) => isStockCommand(item.envelope));
+    const orders = commands.map((item) => (item.envelope.payload as { orderId: string }).orderId);
+    const held = await this.pool.query<{ sku: string }>({
+      name: 'reservations-skus-of-orders',
+      text: 'select distinct sku from reservations where order_id = any($1)',
+      values: [orders],
     });
+    const skus = new Set([
+      ...held.rows.map((row) => row.sku),
+      ...commands
+        .flatMap(({ envelope }) => (envelope.type === 'ReserveStock' ? envelope.payload.items : []))
+        .map((line) => line.sku),
+    ]);
+    await handleManyOnce(
+      this.pool,
+      INBOX_CONSUMER,
+      ids,
+      async (client, first) => {
+        for (const sku of skus) transaction.locked.add(sku);
+        for (const { envelope, traced } of commands) {
+          if (!first(envelope.id)) continue;
+          await traced(async () => {
+            const plan = await this.plan(envelope, (orderId) => this.held(client, orderId));
+            if (!plan) return;
+            const inbox = { consumer: INBOX_CONSUMER, messageId: envelope.id };
+            await this.stock.executeIn(client, plan.commands, { inbox, outbox: plan.outbox }, transaction);
+          });
+        }
+      },
+      [...skus].map(streamOfSku).sort(),
+    );
   }
 
   /** The stock commands a saga command means, and its replies; `held`: what the order holds (sorted by SKU). */

@@ -181,9 +181,10 @@ export class StockStore {
    * cache), written with its claim (the message's inbox row) in one
    * statement: the events of every SKU, the replies, the products rows and
    * the reservations (EventStore.appendOnceToStreams, ADR 0009). No
-   * transaction, no read of the streams. `committed`: the units each SKU sold
-   * to the commands' order (the reservations table; the cache does not hold
-   * them). Undefined when the cache cannot settle it: a SKU not held, a
+   * transaction, no read of the streams. For an order with no units sold
+   * (the caller checks the reservations table: the cache does not hold them,
+   * and the statement's check guards only the cached states); a command
+   * about sold units goes to the locked path. Undefined when the cache cannot settle it: a SKU not held, a
    * refusal, a command that appends nothing (those are decided again on the
    * streams), a lock held elsewhere, or a failed check (a state gone stale,
    * whose entries are dropped); the caller then takes the locked path.
@@ -191,7 +192,6 @@ export class StockStore {
   async executeAtOnce(
     commands: readonly SkuCommand[],
     options: ExecuteOptions,
-    committed: ReadonlyMap<string, Readonly<Record<string, number>>>,
   ): Promise<StockOutcome | 'duplicate' | undefined> {
     const skus = [...new Set(commands.map(({ sku }) => sku))];
     const streams = skus.map(streamOfSku);
@@ -202,9 +202,7 @@ export class StockStore {
         if (!entry) return undefined;
         entries.set(sku, entry);
       }
-      const states = new Map(
-        [...entries].map(([sku, entry]) => [sku, { ...entry.state, committed: committed.get(sku) ?? {} }]),
-      );
+      const states = new Map([...entries].map(([sku, entry]) => [sku, { ...entry.state, committed: {} }]));
       const outcome = decideCommands(commands, states);
       if (!outcome.ok || skus.some((sku) => !outcome.events.some((event) => event.sku === sku))) return undefined;
       const versions = new Map([...entries].map(([sku, entry]) => [sku, entry.version]));
