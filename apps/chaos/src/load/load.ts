@@ -6,7 +6,7 @@ import { LoadRecorder, type Outcome } from './recorder';
 import { arrivalCount, dueArrivals, intendedStartMs } from './schedule';
 import { checkTargetUrl } from './target';
 import { DEFAULT_MIX, type LoadOptions, type LoadReport, type RunLoad, type SecondSample } from './types';
-import { Api, type Answer, type Customer, type Product, Workload } from './workload';
+import { Api, type Answer, type Customer, parseJson, type Product, Workload } from './workload';
 
 /**
  * The load generator: learns the catalog, registers and logs in the
@@ -185,17 +185,9 @@ async function readCustomers(file: string, gatewayUrl: string): Promise<Customer
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  const parsed = CustomersFile.safeParse(parseJsonText(text));
+  const parsed = CustomersFile.safeParse(parseJson(text));
   if (!parsed.success) throw new Error(`load: ${file} is not a customers file (${parsed.error.issues[0]?.message})`);
   return parsed.data.gatewayUrl === gatewayUrl ? parsed.data.customers : [];
-}
-
-function parseJsonText(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Written whole under another name, then renamed: a run reading it beside this one never sees half a file. */

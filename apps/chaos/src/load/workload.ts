@@ -83,7 +83,8 @@ export class Api {
   }
 }
 
-function parseJson(text: string): unknown {
+/** The body as JSON; the text itself when it is not JSON (a plain-text error page, say). */
+export function parseJson(text: string): unknown {
   try {
     return text ? (JSON.parse(text) as unknown) : undefined;
   } catch {

@@ -31,9 +31,13 @@ export class ReservationHandler {
   ) {}
 
   async handle(envelope: ReceivedEnvelope, _context: MessageContext): Promise<void> {
-    if (await this.handleAtOnce(envelope)) return;
+    const atOnce = await this.handleAtOnce(envelope);
+    if (atOnce === true) return;
     const inbox = { consumer: INBOX_CONSUMER, messageId: envelope.id };
-    const plan = await this.plan(envelope, (orderId) => this.held(this.pool, orderId));
+    // What the order holds was read for the one-statement attempt already (outside a transaction, as here).
+    const plan = await this.plan(envelope, (orderId) =>
+      atOnce ? Promise.resolve(atOnce.held) : this.held(this.pool, orderId),
+    );
     if (!plan) return;
     await this.stock.execute(plan.commands, { inbox, outbox: plan.outbox });
   }
@@ -42,10 +46,13 @@ export class ReservationHandler {
    * A saga command on SKUs whose states this process holds (its own last
    * appends): the order's reservations read, then the decision written with
    * the message's inbox row in one statement (StockStore.executeAtOnce).
-   * False when that cannot settle it; the locked transaction takes it then.
+   * True when done; else the locked transaction takes it, and gets what the
+   * order holds when it was read here.
    */
-  private async handleAtOnce(envelope: ReceivedEnvelope): Promise<boolean> {
-    if (!isStockCommand(envelope)) return false;
+  private async handleAtOnce(
+    envelope: ReceivedEnvelope,
+  ): Promise<true | { held: ReadonlyArray<{ sku: string; quantity: number }> } | undefined> {
+    if (!isStockCommand(envelope)) return undefined;
     const { orderId } = envelope.payload as { orderId: string };
     const { rows } = await this.pool.query<{ sku: string; quantity: number; state: string }>({
       name: 'reservations-of-order',
@@ -54,14 +61,16 @@ export class ReservationHandler {
     });
     const held = rows.filter((row) => HELD.includes(row.state));
     // Nothing held to commit or release: a repeat or a stray command, for the locked path to tell apart.
-    if (envelope.type !== 'ReserveStock' && held.length === 0) return false;
+    if (envelope.type !== 'ReserveStock' && held.length === 0) return { held };
     // Units sold to the order (a cancellation gives them back) are read here, outside the statement's check,
     // which guards the cached SKU states only; so the rare command about them is decided under the locks.
-    if (rows.some((row) => row.state === 'committed')) return false;
+    if (rows.some((row) => row.state === 'committed')) return { held };
     const plan = await this.plan(envelope, () => Promise.resolve(held));
-    if (!plan) return false;
+    if (!plan) return { held };
     const inbox = { consumer: INBOX_CONSUMER, messageId: envelope.id };
-    return (await this.stock.executeAtOnce(plan.commands, { inbox, outbox: plan.outbox })) !== undefined;
+    return (await this.stock.executeAtOnce(plan.commands, { inbox, outbox: plan.outbox })) === undefined
+      ? { held }
+      : true;
   }
 
   /**
@@ -79,7 +88,7 @@ export class ReservationHandler {
     for (; next < items.length; next++) {
       const item = items[next] as BatchItem;
       if (!isStockCommand(item.envelope)) continue;
-      if (!(await item.traced(() => this.handleAtOnce(item.envelope)))) break;
+      if ((await item.traced(() => this.handleAtOnce(item.envelope))) !== true) break;
     }
     const rest = items.slice(next);
     if (rest.length === 0) return;

@@ -181,13 +181,14 @@ export class StockStore {
    * cache), written with its claim (the message's inbox row) in one
    * statement: the events of every SKU, the replies, the products rows and
    * the reservations (EventStore.appendOnceToStreams, ADR 0009). No
-   * transaction, no read of the streams. For an order with no units sold
-   * (the caller checks the reservations table: the cache does not hold them,
-   * and the statement's check guards only the cached states); a command
-   * about sold units goes to the locked path. Undefined when the cache cannot settle it: a SKU not held, a
-   * refusal, a command that appends nothing (those are decided again on the
-   * streams), a lock held elsewhere, or a failed check (a state gone stale,
-   * whose entries are dropped); the caller then takes the locked path.
+   * transaction, no read of the streams. Only for an order with no units
+   * sold: the cache does not hold those, and the statement's check guards
+   * only the cached states (the caller reads the reservations table and sends
+   * a command about sold units to the locked path). Undefined when the cache
+   * cannot settle it: a SKU not held, a refusal, a command that appends
+   * nothing (those are decided again on the streams), a lock held elsewhere,
+   * or a failed check (a state gone stale, whose entries are dropped); the
+   * caller then takes the locked path.
    */
   async executeAtOnce(
     commands: readonly SkuCommand[],

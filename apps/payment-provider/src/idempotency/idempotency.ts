@@ -52,19 +52,33 @@ export async function runOnce<Body>(
       ]);
       return { body, replayed: false, hash };
     }
-    const { rows } = await tx.query<{ request_hash: string; response_body: Body }>(
-      'select request_hash, response_body from idempotency_keys where scope = $1 and key = $2',
-      [scope, key],
-    );
     // Only committed rows are visible here, and a row is committed with its response (step 3).
-    const recorded = rows[0];
-    if (!recorded) throw new Error(`idempotency key ${scope}/${key} vanished`);
-    return { body: recorded.response_body, replayed: true, hash: recorded.request_hash };
+    return { ...(await recorded<Body>(tx, scope, key)), replayed: true };
   });
+  return { body: sameRequest(outcome, hash).body, replayed: outcome.replayed };
+}
+
+/** The request hash and response recorded with a key that is taken. */
+async function recorded<Body>(
+  db: pg.Pool | pg.PoolClient,
+  scope: IdempotentRequest['scope'],
+  key: string,
+): Promise<{ body: Body; hash: string }> {
+  const { rows } = await db.query<{ request_hash: string; response_body: Body }>(
+    'select request_hash, response_body from idempotency_keys where scope = $1 and key = $2',
+    [scope, key],
+  );
+  const row = rows[0];
+  if (!row) throw new Error(`idempotency key ${scope}/${key} vanished`);
+  return { body: row.response_body, hash: row.request_hash };
+}
+
+/** The outcome when the key came with this very request; 409 when it came with another. */
+function sameRequest<Outcome extends { hash: string }>(outcome: Outcome, hash: string): Outcome {
   if (outcome.hash !== hash) {
     throw problemException(409, 'idempotency key reused', 'this Idempotency-Key was already used with another request');
   }
-  return { body: outcome.body, replayed: outcome.replayed };
+  return outcome;
 }
 
 /**
@@ -106,16 +120,7 @@ export async function insertOnce<Body>(
     values: [scope, key, hash, JSON.stringify(effect.body), ...effect.values],
   });
   if (rows[0]?.claimed) return { body: effect.body, replayed: false };
-  const recorded = await pool.query<{ request_hash: string; response_body: Body }>(
-    'select request_hash, response_body from idempotency_keys where scope = $1 and key = $2',
-    [scope, key],
-  );
-  const row = recorded.rows[0];
-  if (!row) throw new Error(`idempotency key ${scope}/${key} vanished`);
-  if (row.request_hash !== hash) {
-    throw problemException(409, 'idempotency key reused', 'this Idempotency-Key was already used with another request');
-  }
-  return { body: row.response_body, replayed: true };
+  return { body: sameRequest(await recorded<Body>(pool, scope, key), hash).body, replayed: true };
 }
 
 async function inTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
