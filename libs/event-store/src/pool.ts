@@ -11,16 +11,31 @@ export interface PoolOptions {
 }
 
 /**
+ * Session settings of every connection: each named statement is planned once,
+ * when it is prepared, and then runs that (generic) plan. With the server's
+ * default (`auto`) a statement whose generic plan is estimated dearer than
+ * the plans for its actual values is planned again on every call: the
+ * multi-CTE appends (ADR 0009) were, and planning was a quarter of
+ * inventory's server CPU. The statements are written for generic plans
+ * (lookups by key, status literals that match the partial indexes), and the
+ * event store's plan test asserts the appends' generic plans use the indexes.
+ */
+export const SESSION_OPTIONS = '-c plan_cache_mode=force_generic_plan';
+
+/**
  * One pg pool per service. Idle connections are closed after 10 s, so a quiet
- * stack holds few of the server's connections.
+ * stack holds few of the server's connections. An `options` parameter of the
+ * URL is kept, before SESSION_OPTIONS.
  */
 export function createPool(options: PoolOptions): pg.Pool {
+  const fromUrl = new URL(options.connectionString).searchParams.get('options');
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max,
     idleTimeoutMillis: 10_000,
     connectionTimeoutMillis: 5_000,
     application_name: options.applicationName,
+    options: fromUrl ? `${fromUrl} ${SESSION_OPTIONS}` : SESSION_OPTIONS,
   });
   // Without a listener, an idle connection the server drops would crash the process.
   pool.on('error', (error) => options.onIdleError?.(error));
