@@ -25,7 +25,7 @@ import { ORDER_MIGRATIONS } from './order/order.migrations';
 import { OrderStore } from './order/order.store';
 import { PlaceOrderHandler } from './place-order/place-order.handler';
 import { SagaTimeouts } from './saga/saga-timeouts';
-import { SagaProcessManager } from './saga/saga.process-manager';
+import { SAGA_MESSAGE_TYPES, SagaProcessManager } from './saga/saga.process-manager';
 
 const NAME = 'order-service';
 
@@ -70,6 +70,7 @@ export async function startOrderService(config: ServiceConfig) {
     kafka,
     groupId: scoped(config.STACK_ID, NAME),
     topics: [scoped(config.STACK_ID, TOPICS.inventoryEvents.name), scoped(config.STACK_ID, TOPICS.paymentEvents.name)],
+    handledTypes: SAGA_MESSAGE_TYPES,
     handler: (envelope, context) => saga.handle(envelope, context),
     batchHandler: (items) => saga.handleBatch(items),
     logger,

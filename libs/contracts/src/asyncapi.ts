@@ -20,6 +20,12 @@ const KAFKA_BINDING_VERSION = '0.5.0';
 
 const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
 const EnvelopeHeaders = z.object({
+  type: z
+    .string()
+    .optional()
+    .describe(
+      "The envelope's type, repeated so a consumer can pass over types it does not handle without parsing the body.",
+    ),
   traceparent: z
     .string()
     .regex(TRACEPARENT)

@@ -22,6 +22,12 @@ export const EnvelopeSchema = z.object({
 });
 
 export const TRACEPARENT_HEADER = 'traceparent';
+/**
+ * The envelope's `type`, repeated in the headers so a consumer can pass over
+ * the types it does not handle without parsing the body. The body stays the
+ * authority: readEnvelope reads the type from there.
+ */
+export const TYPE_HEADER = 'type';
 export const TRACESTATE_HEADER = 'tracestate';
 const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
 
@@ -120,7 +126,7 @@ export function createEnvelope<D extends AnyMessageDefinition>(
     payload: parsed,
   };
   EnvelopeSchema.parse(envelope);
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { [TYPE_HEADER]: envelope.type };
   if (meta.trace) {
     headers[TRACEPARENT_HEADER] = meta.trace.traceparent;
     if (meta.trace.tracestate) headers[TRACESTATE_HEADER] = meta.trace.tracestate;

@@ -41,7 +41,7 @@ function reasonOf(read: () => unknown): InvalidMessageReason | 'no error' {
 }
 
 describe('envelope', () => {
-  it('round-trips a message: body, key and trace context in the headers', () => {
+  it('round-trips a message: body, key, and the type and trace context in the headers', () => {
     const message = createEnvelope(OrderPlaced, placed, {
       correlationId: 'corr-1',
       causationId: 'request-1',
@@ -49,7 +49,7 @@ describe('envelope', () => {
     });
 
     expect(message.key).toBe(orderId);
-    expect(message.headers).toEqual({ traceparent, tracestate: 'vendor=1' });
+    expect(message.headers).toEqual({ type: 'OrderPlaced', traceparent, tracestate: 'vendor=1' });
     const body = JSON.parse(message.value) as Record<string, unknown>;
     expect(Object.keys(body).sort()).toEqual(
       ['causationId', 'correlationId', 'id', 'key', 'occurredAt', 'payload', 'type', 'version'].sort(),

@@ -23,6 +23,7 @@ export {
   EnvelopeSchema,
   TRACEPARENT_HEADER,
   TRACESTATE_HEADER,
+  TYPE_HEADER,
   INVALID_MESSAGE_REASONS,
   InvalidMessageError,
   causedBy,

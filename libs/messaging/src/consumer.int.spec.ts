@@ -14,7 +14,7 @@ import { deadLetterTopic } from './dead-letter';
 import { inspectDlq } from './dlq';
 import { PermanentError, TransientError } from './errors';
 import { createKafka } from './kafka';
-import { consumerLag, messagesDeadLettered, messagesHandled } from './metrics';
+import { consumerLag, messagesDeadLettered, messagesHandled, messagesPassedOver } from './metrics';
 import { createProducer, type MessageProducer } from './producer';
 import { ensureTopics } from './topics';
 
@@ -101,7 +101,7 @@ describe('createConsumer (real broker)', () => {
   }
 
   async function metricValue(
-    metric: typeof consumerLag | typeof messagesHandled | typeof messagesDeadLettered,
+    metric: typeof consumerLag | typeof messagesHandled | typeof messagesDeadLettered | typeof messagesPassedOver,
     labels: Record<string, string>,
   ): Promise<number | undefined> {
     const { values } = await metric.get();
@@ -143,6 +143,32 @@ describe('createConsumer (real broker)', () => {
         timeoutMs: 5_000,
       },
     );
+  });
+
+  it('passes over the types it does not handle by their type header, unread, and still reads a message without one', async () => {
+    const first = orderConfirmed();
+    const last = orderConfirmed();
+    // Bodies no reader could parse: passed over by the header, or dead-lettered when read.
+    await produce([
+      first,
+      { key: 'sku-1', value: 'not json', headers: { type: 'StockLevelChanged' } },
+      { key: 'sku-2', value: 'not json either' },
+      last,
+    ]);
+    const received: string[] = [];
+    await start(
+      async (envelope) => {
+        received.push(envelope.id);
+      },
+      { handledTypes: new Set(['OrderConfirmed']) },
+    );
+
+    await waitFor('the commit past all four', async () => (await committed()) === 4 || undefined, {
+      timeoutMs: 20_000,
+    });
+    expect(received).toEqual([first, last].map((message) => (JSON.parse(message.value) as { id: string }).id));
+    expect(await dlqSize()).toBe(1);
+    expect(await metricValue(messagesPassedOver, { group: groupId, topic })).toBe(1);
   });
 
   it('retries a failing handler with backoff and handles the message once, committing only after success', async () => {
@@ -362,6 +388,38 @@ describe('createConsumer (real broker)', () => {
       expect(batches.flat()).toEqual(ids.filter((id) => !single.includes(id)));
       expect(Math.max(...batches.map((batch) => batch.length))).toBeLessThanOrEqual(16);
       expect(batches.length + single.length).toBeLessThan(10);
+    });
+
+    it('leaves the passed-over types out of its batches and commits past them', async () => {
+      const messages = Array.from({ length: 20 }, (_, index) =>
+        index % 3 === 1
+          ? { key: `sku-${index}`, value: 'not json', headers: { type: 'StockLevelChanged' } }
+          : orderConfirmed(),
+      );
+      const ids = messages.flatMap((message) =>
+        message.headers.type === 'OrderConfirmed' ? [(JSON.parse(message.value) as { id: string }).id] : [],
+      );
+      await produce(messages);
+      const handled: string[] = [];
+      let batchCalls = 0;
+      await start(
+        async (envelope) => {
+          handled.push(envelope.id);
+        },
+        {
+          handledTypes: new Set(['OrderConfirmed']),
+          batchHandler: async (items: readonly BatchItem[]) => {
+            batchCalls++;
+            handled.push(...items.map((item) => item.envelope.id));
+          },
+        },
+      );
+      await waitFor('the commit past all twenty', async () => (await committed()) === 20 || undefined, {
+        timeoutMs: 20_000,
+      });
+      expect(handled).toEqual(ids);
+      expect(batchCalls).toBeGreaterThanOrEqual(1);
+      expect(await dlqSize()).toBe(0);
     });
 
     it('handles a failed batch one by one: the poison message is dead-lettered, its neighbours are handled once', async () => {

@@ -1,12 +1,12 @@
 import { context as otelContext, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, EachMessagePayload, Kafka, KafkaMessage } from 'kafkajs';
-import { InvalidMessageError, readEnvelope, type ReceivedEnvelope } from '@shop/contracts';
+import { headerText, InvalidMessageError, readEnvelope, type ReceivedEnvelope, TYPE_HEADER } from '@shop/contracts';
 import type { ReadinessCheck } from '@shop/health';
 import type { Logger } from '@shop/observability';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './backoff';
 import { deadLetterMessage, deadLetterTopic, decodeHeaders } from './dead-letter';
 import { classifyError, type DeadLetterReason } from './errors';
-import { consumerLag, messagesDeadLettered, messagesHandled, messagesRetried } from './metrics';
+import { consumerLag, messagesDeadLettered, messagesHandled, messagesPassedOver, messagesRetried } from './metrics';
 import { createProducer } from './producer';
 import { ensureTopics } from './topics';
 
@@ -55,6 +55,14 @@ export interface ConsumerOptions {
    * the messages of a batch that failed, one by one.
    */
   readonly batchHandler?: BatchHandler;
+  /**
+   * The message types the handlers act on, when they share a topic with
+   * types they do not. A message whose `type` header names another type is
+   * passed over (its offset committed) without its body being read; one
+   * without the header is read and handed over as always. Default: every
+   * message is read and handed over.
+   */
+  readonly handledTypes?: ReadonlySet<string>;
   /** The most messages given to batchHandler at once. Default 50. */
   readonly maxBatchSize?: number;
   readonly retry?: Partial<RetryPolicy>;
@@ -219,6 +227,11 @@ export function createConsumer(options: ConsumerOptions): MessageConsumer {
 
   /** Handles one message: true once it is done with (handled or dead-lettered), false when its partition waits to retry it. */
   async function handle(topic: string, partition: number, message: KafkaMessage): Promise<boolean> {
+    if (passesOver(message)) {
+      await commit(topic, partition, message.offset);
+      messagesPassedOver.inc({ group: groupId, topic });
+      return true;
+    }
     const position = `${topic}|${partition}`;
     const previous = failures.get(position);
     const attempt = previous?.offset === message.offset ? previous.attempts + 1 : 1;
@@ -271,6 +284,13 @@ export function createConsumer(options: ConsumerOptions): MessageConsumer {
     return true;
   }
 
+  /** A message of a type the handlers do not act on, by its header (see handledTypes). */
+  function passesOver(message: KafkaMessage): boolean {
+    if (!options.handledTypes) return false;
+    const type = headerText(message.headers, TYPE_HEADER);
+    return type !== undefined && !options.handledTypes.has(type);
+  }
+
   async function eachMessage({ topic, partition, message }: EachMessagePayload): Promise<void> {
     // Stopping: leave the message uncommitted; the group's next member gets it.
     if (state !== 'running') return;
@@ -309,7 +329,8 @@ export function createConsumer(options: ConsumerOptions): MessageConsumer {
     if (!batchHandler) throw new Error('eachBatch without a batchHandler');
     const maxBatchSize = options.maxBatchSize ?? 50;
     const go = () => state === 'running' && isRunning() && !isStale();
-    let pending: Array<{ message: KafkaMessage; envelope: ReceivedEnvelope }> = [];
+    /** Consecutive messages to settle together; those without an envelope are passed over (handledTypes). */
+    let pending: Array<{ message: KafkaMessage; envelope: ReceivedEnvelope | undefined }> = [];
     const oneByOne = async (messages: readonly KafkaMessage[]): Promise<boolean> => {
       for (const message of messages) {
         if (!go()) return false;
@@ -321,10 +342,11 @@ export function createConsumer(options: ConsumerOptions): MessageConsumer {
     const flush = async (): Promise<boolean> => {
       const chunk = pending;
       pending = [];
-      if (chunk.length <= 1) return oneByOne(chunk.map((item) => item.message));
+      const items = chunk.flatMap(({ message, envelope }) => (envelope ? [{ message, envelope }] : []));
+      if (items.length <= 1) return oneByOne(chunk.map((item) => item.message));
       try {
         await batchHandler(
-          chunk.map(({ message, envelope }) => ({
+          items.map(({ message, envelope }) => ({
             envelope,
             context: contextOf(topic, partition, message, 1),
             traced: <T>(work: () => Promise<T>) => withinMessageTrace(envelope, topic, work),
@@ -341,7 +363,8 @@ export function createConsumer(options: ConsumerOptions): MessageConsumer {
       for (const { message } of chunk) resolveOffset(message.offset);
       const last = chunk.at(-1)?.message.offset;
       if (last !== undefined) await commit(topic, partition, last);
-      messagesHandled.inc({ group: groupId, topic }, chunk.length);
+      messagesHandled.inc({ group: groupId, topic }, items.length);
+      if (chunk.length > items.length) messagesPassedOver.inc({ group: groupId, topic }, chunk.length - items.length);
       await heartbeat();
       return true;
     };
@@ -351,6 +374,11 @@ export function createConsumer(options: ConsumerOptions): MessageConsumer {
         if (!go()) return;
         // A message that failed before is retried alone (its attempt count is the consumer's).
         const retrying = failures.get(`${topic}|${partition}`)?.offset === message.offset;
+        if (!retrying && passesOver(message)) {
+          pending.push({ message, envelope: undefined });
+          if (pending.length >= maxBatchSize && !(await flush())) return;
+          continue;
+        }
         let envelope: ReceivedEnvelope | undefined;
         try {
           envelope = retrying ? undefined : readEnvelope(message);

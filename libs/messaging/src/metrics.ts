@@ -29,6 +29,16 @@ export const messagesHandled = metric(
     }),
 );
 
+export const messagesPassedOver = metric(
+  'messaging_messages_passed_over_total',
+  () =>
+    new Counter({
+      name: 'messaging_messages_passed_over_total',
+      help: 'Messages of a type the consumer does not handle (by their type header): committed without being read.',
+      labelNames: ['group', 'topic'] as const,
+    }),
+);
+
 export const messagesRetried = metric(
   'messaging_messages_retried_total',
   () =>

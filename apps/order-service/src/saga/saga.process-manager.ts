@@ -11,11 +11,29 @@ import { type Decided, type OrderStore, streamOfOrder } from '../order/order.sto
 export const INBOX_CONSUMER = 'order-saga';
 
 /**
+ * What the saga reads of inventory.events and payment.events: the replies to
+ * its commands and the catalog's names and prices. The consumer passes over
+ * the rest (StockLevelChanged, StockCommitted) by their type header, unread.
+ */
+export const SAGA_MESSAGE_TYPES: ReadonlySet<string> = new Set([
+  'ProductAdded',
+  'ProductPriceChanged',
+  'StockReserved',
+  'StockReservationFailed',
+  'StockReleased',
+  'PaymentCaptured',
+  'PaymentDeclined',
+  'PaymentRefunded',
+]);
+
+/**
  * Turns the replies of inventory and payment into commands on the order (the
  * saga's next step or its compensation), and keeps the catalog copy's names
  * and prices current. Every message is handled once (inbox in the same
- * transaction). StockLevelChanged, one per SKU of every reservation, is let
- * pass without a transaction: order-service does not price with stock levels.
+ * transaction). Any other type (StockLevelChanged, one per SKU of every
+ * reservation; StockCommitted) is let pass without a transaction: the
+ * consumer passes over it unread when its type header says so
+ * (SAGA_MESSAGE_TYPES), and sagaStep ignores it otherwise.
  */
 export class SagaProcessManager {
   constructor(
@@ -116,6 +134,7 @@ interface OrderStep {
 
 /** What a message means to the saga: a command on an order, a catalog change, or nothing. */
 function sagaStep(envelope: ReceivedEnvelope): OrderStep | 'catalog' | 'ignore' {
+  if (!SAGA_MESSAGE_TYPES.has(envelope.type)) return 'ignore';
   const now = new Date().toISOString();
   switch (envelope.type) {
     case 'ProductAdded':
