@@ -8,6 +8,20 @@ export interface TokenSettings {
   /** Seconds of clock skew tolerated on `exp`/`nbf`/`iat`. */
   readonly clockToleranceS?: number;
   readonly now?: () => number;
+  /** How long a verified token is answered from memory at most (never past its `exp`). Default 60 s; 0 verifies every time. */
+  readonly rememberMs?: number;
+  /** The most verified tokens kept; the oldest goes first. Default 10,000. */
+  readonly rememberTokens?: number;
+}
+
+/** What the verifier needs of the JWKS cache. */
+export type TokenKeys = Pick<JwksCache, 'keys' | 'refresh' | 'refreshForUnknownKey'>;
+
+interface Verified {
+  readonly userId: string;
+  /** The key set it was verified with: a JWKS refresh (a key rotated out) makes it verify again. */
+  readonly keys: JWTVerifyGetKey;
+  readonly until: number;
 }
 
 /** What a token check found: errors are values here, the guard maps them to 401 or 503. */
@@ -23,17 +37,31 @@ const subject = z.string().regex(/^(?!\.\.?$)[\x21-\x7e]{1,200}$/);
  * Verifies user-service's access tokens locally: EdDSA signature against
  * the cached JWKS, `iss`, `aud`, `exp` and a usable `sub`. A token naming an
  * unknown key triggers one JWKS refresh (a key rotation) and one more try.
+ *
+ * A client sends the same token with every request until it expires, so a
+ * token that verified is remembered (by its whole text, signature included)
+ * for up to `rememberMs`, never past its `exp`, and only while the key set
+ * it was verified with is the current one. Signature checks were a sixth of
+ * the gateway's CPU per order.
  */
 export class TokenVerifier {
+  private readonly verified = new Map<string, Verified>();
+  private readonly now: () => number;
+
   constructor(
-    private readonly jwks: JwksCache,
+    private readonly jwks: TokenKeys,
     private readonly settings: TokenSettings,
-  ) {}
+  ) {
+    this.now = settings.now ?? Date.now;
+  }
 
   async check(token: string): Promise<TokenCheck> {
     if (!this.jwks.keys) await this.jwks.refresh();
     const keys = this.jwks.keys;
     if (!keys) return { kind: 'keys-unavailable' };
+    const known = this.verified.get(token);
+    if (known && known.keys === keys && this.now() < known.until) return { kind: 'valid', userId: known.userId };
+    if (known) this.verified.delete(token);
     const first = await this.verify(token, keys);
     if (first !== 'unknown-key') return first;
     const refreshed = await this.jwks.refreshForUnknownKey();
@@ -53,6 +81,11 @@ export class TokenVerifier {
       });
       const userId = subject.safeParse(payload.sub);
       if (!userId.success) return { kind: 'invalid', detail: 'the token has no usable subject' };
+      this.remember(token, {
+        userId: userId.data,
+        keys,
+        until: Math.min(this.now() + this.rememberMs, (payload.exp ?? 0) * 1000),
+      });
       return { kind: 'valid', userId: userId.data };
     } catch (error) {
       if (error instanceof errors.JWKSNoMatchingKey) return 'unknown-key';
@@ -60,5 +93,21 @@ export class TokenVerifier {
       if (error instanceof errors.JOSEError) return { kind: 'invalid', detail: 'the token is not valid' };
       throw error;
     }
+  }
+
+  private get rememberMs(): number {
+    return this.settings.rememberMs ?? 60_000;
+  }
+
+  private remember(token: string, verified: Verified): void {
+    const limit = this.settings.rememberTokens ?? 10_000;
+    if (limit <= 0 || verified.until <= this.now()) return;
+    // A Map iterates in insertion order: the first key is the oldest entry.
+    while (this.verified.size >= limit) {
+      const oldest = this.verified.keys().next();
+      if (oldest.done) break;
+      this.verified.delete(oldest.value);
+    }
+    this.verified.set(token, verified);
   }
 }
