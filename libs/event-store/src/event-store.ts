@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { context, propagation } from '@opentelemetry/api';
 import type pg from 'pg';
 import { isRemoved } from '@shop/resilience';
+import { leadingLocalRelay } from './local-relay';
 import {
   type AppendResult,
   type Checkpoint,
@@ -436,7 +437,8 @@ export class EventStore {
       'streams',
     );
     const events = appends.flatMap((append, index) => append.events.map((event) => ({ event, stream: index + 1 })));
-    const notify = this.notifyNow(outbox);
+    const relay = outbox.length > 0 ? leadingLocalRelay(this.pool) : undefined;
+    const notify = !relay && this.notifyNow(outbox);
     let result: pg.QueryResult<{
       versions: number[];
       positions: string[] | null;
@@ -470,6 +472,7 @@ export class EventStore {
     }
     const row = result.rows[0];
     const positions = row?.positions ?? [];
+    if (positions.length === events.length) relay?.nudge();
     if (positions.length !== events.length) {
       // Checked but nothing inserted: the claim was taken before (the inbox had the message already).
       if (write && row?.checked) return 'duplicate';
@@ -586,7 +589,10 @@ export class EventStore {
     outbox: readonly OutboxMessage[],
     composed?: { name: string; text: string; values: readonly unknown[]; claimed: boolean },
   ): Promise<AppendResult | 'duplicate'> {
-    const notify = this.notifyNow(outbox);
+    // An autocommit statement on the pool wakes a leading relay of this process once it committed; in a
+    // caller's transaction only a NOTIFY (delivered at its commit) can tell the relay when the rows are there.
+    const relay = db === this.pool && outbox.length > 0 ? leadingLocalRelay(this.pool) : undefined;
+    const notify = !relay && this.notifyNow(outbox);
     let result: pg.QueryResult<{ version: number; positions: string[] | null; checked: boolean }>;
     try {
       result = await db.query({
@@ -612,6 +618,7 @@ export class EventStore {
     const row = result.rows[0];
     const version = row?.version ?? 0;
     const positions = (row?.positions ?? []).map((position) => BigInt(position));
+    if (positions.length === events.length) relay?.nudge();
     if (positions.length !== events.length) {
       // Checked but nothing inserted: the claim was taken before (the inbox had the message already).
       if (composed?.claimed && row?.checked) return 'duplicate';
@@ -620,7 +627,11 @@ export class EventStore {
     return { nextVersion: version + events.length, positions };
   }
 
-  /** Whether this append NOTIFYs the relay: when it writes outbox rows, at most every notifyIntervalMs. */
+  /**
+   * Whether this append NOTIFYs the relay: when it writes outbox rows, at
+   * most every notifyIntervalMs, and not when a leading relay of this
+   * process is woken directly after the statement (local-relay.ts).
+   */
   private notifyNow(outbox: readonly OutboxMessage[]): boolean {
     const notify = outbox.length > 0 && Date.now() - this.lastNotify >= (this.options.notifyIntervalMs ?? 20);
     if (notify) this.lastNotify = Date.now();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import pg from 'pg';
 import { register } from 'prom-client';
 import { createProducer, type MessageProducer } from '@shop/messaging';
 import { withPatternRemoved } from '@shop/resilience';
@@ -12,7 +13,7 @@ import {
   uniqueName,
   waitFor,
 } from '@shop/testing';
-import { EventStore } from './event-store';
+import { EventStore, OUTBOX_CHANNEL } from './event-store';
 import { kafkaOutboxPublisher } from './kafka-publisher';
 import { migrate } from './migrations';
 import { type OutboxPublisher, OutboxRelay, type PendingMessage } from './outbox-relay';
@@ -130,6 +131,79 @@ describe('outbox relay (real PostgreSQL and Kafka)', () => {
         [topic],
       );
       return rows[0]?.n === 50;
+    });
+  });
+
+  describe('waking the relay', () => {
+    let listener: pg.Client;
+    let notifications: number;
+    const published: string[] = [];
+    const recording: OutboxPublisher = {
+      publish: async (messages: readonly PendingMessage[]) => {
+        published.push(...messages.map((message) => message.messageId));
+      },
+    };
+
+    beforeEach(async () => {
+      notifications = 0;
+      listener = new pg.Client({ connectionString: db.url });
+      listener.on('notification', () => notifications++);
+      await listener.connect();
+      await listener.query(`listen ${OUTBOX_CHANNEL}`);
+    });
+
+    afterEach(async () => {
+      await listener.end();
+    });
+
+    /** A relay that, once idle, would not poll again within the test: only a wake-up brings its next pass. */
+    async function leadingRelay(): Promise<OutboxRelay> {
+      const relay = new OutboxRelay(db.pool, recording, { listenConnectionString: db.url, pollIntervalMs: 120_000 });
+      relay.start();
+      relays.push(relay);
+      await waitFor('the relay leading', () => relay.isLeading || undefined);
+      return relay;
+    }
+
+    /** Every NOTIFY committed before this call has reached the listener once it answers. */
+    async function notificationsSoFar(): Promise<number> {
+      await listener.query('select 1');
+      return notifications;
+    }
+
+    const message = (topic: string) => {
+      const id = randomUUID();
+      return { id, topic, key: id, value: JSON.stringify({ id }) };
+    };
+
+    it('a writer on the leading relay’s pool wakes it itself once its statement committed: no NOTIFY', async () => {
+      await leadingRelay();
+      const writer = new EventStore(db.pool);
+      const sent = message(uniqueName('local'));
+      await writer.appendToStream(`local-${sent.id}`, 'no_stream', [{ type: 'Tick', data: {} }], { outbox: [sent] });
+
+      await waitFor('the message published', () => published.includes(sent.id) || undefined, { timeoutMs: 10_000 });
+      expect(await notificationsSoFar()).toBe(0);
+    });
+
+    it('a write in a caller’s transaction still sends a NOTIFY, which wakes the relay at its commit', async () => {
+      await leadingRelay();
+      const writer = new EventStore(db.pool);
+      const sent = message(uniqueName('tx'));
+      const client = await db.pool.connect();
+      try {
+        await client.query('begin');
+        await writer.appendToStream(`tx-${sent.id}`, 'no_stream', [{ type: 'Tick', data: {} }], {
+          outbox: [sent],
+          client,
+        });
+        await client.query('commit');
+      } finally {
+        client.release();
+      }
+
+      await waitFor('the message published', () => published.includes(sent.id) || undefined, { timeoutMs: 10_000 });
+      expect(await notificationsSoFar()).toBe(1);
     });
   });
 

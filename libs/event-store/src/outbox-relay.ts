@@ -2,6 +2,7 @@ import pg from 'pg';
 import { Counter, Gauge, Histogram, register } from 'prom-client';
 import { isRemoved } from '@shop/resilience';
 import { OUTBOX_CHANNEL } from './event-store';
+import { type LocalRelay, registerLocalRelay } from './local-relay';
 import { pruneInbox, pruneOutbox } from './retention';
 
 /** An outbox row waiting to be published. */
@@ -126,7 +127,9 @@ const MARK_SENT_SQL =
  * acknowledged them. A crash between publish and mark means a duplicate,
  * never a loss; consumers deduplicate with the inbox.
  *
- * Wakes on NOTIFY (sent by appends) with a polling fallback. Several relays
+ * Wakes when a writer of this process on the same pool committed outbox rows
+ * (it nudges the relay directly while the relay leads), on NOTIFY (sent by
+ * the other writers), and polls as a fallback. Several relays
  * may run against one database; the one that holds a session advisory lock
  * on its LISTEN connection publishes, the others wait for it. If the leader
  * dies, its connection and its lock go with it and another takes over. A
@@ -143,8 +146,9 @@ const MARK_SENT_SQL =
  * relays that both believe they lead (a leader cut off from the database
  * before it knows it) publish every key's messages first in their order.
  */
-export class OutboxRelay {
+export class OutboxRelay implements LocalRelay {
   private running = false;
+  private unregister: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private listener: pg.Client | undefined;
   /** True while this relay's LISTEN connection holds the relay lock. */
@@ -167,13 +171,27 @@ export class OutboxRelay {
     if (this.running) return;
     this.running = true;
     backlogSources.add(this.pool);
+    this.unregister = registerLocalRelay(this.pool, this);
     this.loop = this.run();
+  }
+
+  get isLeading(): boolean {
+    return this.running && this.leading;
+  }
+
+  /** Starts a pass now, or right after the one in progress (a notification, or a writer of this process). */
+  nudge(): void {
+    if (!this.leading) return; // a relay that waits for the lock polls for it, it does not race for each append
+    if (this.wake) this.wake();
+    else this.notified = true;
   }
 
   /** Finishes the batch in flight, marks it sent, then stops (and lets go of the lock). */
   async stop(): Promise<void> {
     this.running = false;
     backlogSources.delete(this.pool);
+    this.unregister?.();
+    this.unregister = undefined;
     this.wake?.();
     this.wake = undefined;
     await this.loop;
@@ -297,11 +315,7 @@ export class OutboxRelay {
   private async ensureLeading(): Promise<void> {
     if (!this.listener) {
       const listener = new pg.Client({ connectionString: this.options.listenConnectionString });
-      listener.on('notification', () => {
-        if (!this.leading) return; // a relay that waits for the lock polls for it, it does not race for each append
-        if (this.wake) this.wake();
-        else this.notified = true;
-      });
+      listener.on('notification', () => this.nudge());
       // A lost connection is a lost lock: the server lets go of it, and this relay stops leading until it
       // has connected and taken the lock again (another relay may have it by then).
       listener.on('error', () => {
