@@ -34,6 +34,11 @@ export interface OutboxRelayOptions {
   readonly batchSize?: number;
   /** Polling fallback when no notification arrives (default 250 ms; CONTRACT: published within 1 s). */
   readonly pollIntervalMs?: number;
+  /**
+   * A pass after one that was not full starts at least this long after it
+   * (default 20 ms), so writes that commit close together go in one batch.
+   */
+  readonly minPassIntervalMs?: number;
   /** Upper bound of the backoff after a failed publish (default 5 s). */
   readonly maxBackoffMs?: number;
   readonly logger?: RelayLogger;
@@ -202,8 +207,14 @@ export class OutboxRelay implements LocalRelay {
   }
 
   private async run(): Promise<void> {
+    let passStartedAt = 0;
     while (this.running) {
       await this.ensureLeading();
+      // Woken soon after a pass that was not full: gather what else commits within minPassIntervalMs, so a
+      // busy database is relayed in batches (one statement and one produce request per batch, not per write).
+      const gather = passStartedAt + (this.options.minPassIntervalMs ?? 20) - Date.now();
+      if (gather > 0) await new Promise((resolve) => setTimeout(resolve, gather));
+      passStartedAt = Date.now();
       let published = 0;
       try {
         published = await this.relayOnce();
@@ -218,6 +229,7 @@ export class OutboxRelay implements LocalRelay {
       // A full batch means more may be waiting; otherwise the next notification (or poll) brings the
       // next pass, and that pass marks this one's rows sent.
       if (published < (this.options.batchSize ?? 500)) await this.pause(this.options.pollIntervalMs ?? 250);
+      else passStartedAt = 0;
     }
   }
 
