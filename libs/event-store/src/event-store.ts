@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { context, propagation } from '@opentelemetry/api';
 import type pg from 'pg';
 import { isRemoved } from '@shop/resilience';
-import { leadingLocalRelay } from './local-relay';
+import { leadingLocalRelay, type LocalRelay } from './local-relay';
 import {
   type AppendResult,
   type Checkpoint,
@@ -437,8 +437,7 @@ export class EventStore {
       'streams',
     );
     const events = appends.flatMap((append, index) => append.events.map((event) => ({ event, stream: index + 1 })));
-    const relay = outbox.length > 0 ? leadingLocalRelay(this.pool) : undefined;
-    const notify = !relay && this.notifyNow(outbox);
+    const { relay, notify } = this.wakeUp(this.pool, outbox);
     let result: pg.QueryResult<{
       versions: number[];
       positions: string[] | null;
@@ -589,10 +588,7 @@ export class EventStore {
     outbox: readonly OutboxMessage[],
     composed?: { name: string; text: string; values: readonly unknown[]; claimed: boolean },
   ): Promise<AppendResult | 'duplicate'> {
-    // An autocommit statement on the pool wakes a leading relay of this process once it committed; in a
-    // caller's transaction only a NOTIFY (delivered at its commit) can tell the relay when the rows are there.
-    const relay = db === this.pool && outbox.length > 0 ? leadingLocalRelay(this.pool) : undefined;
-    const notify = !relay && this.notifyNow(outbox);
+    const { relay, notify } = this.wakeUp(db, outbox);
     let result: pg.QueryResult<{ version: number; positions: string[] | null; checked: boolean }>;
     try {
       result = await db.query({
@@ -628,10 +624,21 @@ export class EventStore {
   }
 
   /**
-   * Whether this append NOTIFYs the relay: when it writes outbox rows, at
-   * most every notifyIntervalMs, and not when a leading relay of this
-   * process is woken directly after the statement (local-relay.ts).
+   * How an append that writes `outbox` rows on `db` wakes the relay. An
+   * autocommit statement on the pool nudges a leading relay of this process
+   * itself once it committed (`relay`, local-relay.ts). Otherwise it NOTIFYs
+   * (at most every notifyIntervalMs): in a caller's transaction only a
+   * NOTIFY, delivered at its commit, tells the relay when the rows are there.
    */
+  private wakeUp(
+    db: pg.Pool | pg.PoolClient,
+    outbox: readonly OutboxMessage[],
+  ): { relay: LocalRelay | undefined; notify: boolean } {
+    const relay = db === this.pool && outbox.length > 0 ? leadingLocalRelay(this.pool) : undefined;
+    return { relay, notify: !relay && this.notifyNow(outbox) };
+  }
+
+  /** Whether this append NOTIFYs the relay: when it writes outbox rows, at most every notifyIntervalMs. */
   private notifyNow(outbox: readonly OutboxMessage[]): boolean {
     const notify = outbox.length > 0 && Date.now() - this.lastNotify >= (this.options.notifyIntervalMs ?? 20);
     if (notify) this.lastNotify = Date.now();

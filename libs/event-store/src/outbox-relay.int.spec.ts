@@ -138,9 +138,11 @@ describe('outbox relay (real PostgreSQL and Kafka)', () => {
     let listener: pg.Client;
     let notifications: number;
     const published: string[] = [];
+    const batches: string[][] = [];
     const recording: OutboxPublisher = {
       publish: async (messages: readonly PendingMessage[]) => {
         published.push(...messages.map((message) => message.messageId));
+        batches.push(messages.map((message) => message.messageId));
       },
     };
 
@@ -157,8 +159,12 @@ describe('outbox relay (real PostgreSQL and Kafka)', () => {
     });
 
     /** A relay that, once idle, would not poll again within the test: only a wake-up brings its next pass. */
-    async function leadingRelay(): Promise<OutboxRelay> {
-      const relay = new OutboxRelay(db.pool, recording, { listenConnectionString: db.url, pollIntervalMs: 120_000 });
+    async function leadingRelay(minPassIntervalMs?: number): Promise<OutboxRelay> {
+      const relay = new OutboxRelay(db.pool, recording, {
+        listenConnectionString: db.url,
+        pollIntervalMs: 120_000,
+        ...(minPassIntervalMs === undefined ? {} : { minPassIntervalMs }),
+      });
       relay.start();
       relays.push(relay);
       await waitFor('the relay leading', () => relay.isLeading || undefined);
@@ -184,6 +190,31 @@ describe('outbox relay (real PostgreSQL and Kafka)', () => {
 
       await waitFor('the message published', () => published.includes(sent.id) || undefined, { timeoutMs: 10_000 });
       expect(await notificationsSoFar()).toBe(0);
+    });
+
+    it('gathers the writes that commit within minPassIntervalMs of its last pass into one batch', async () => {
+      await leadingRelay(3_000);
+      const writer = new EventStore(db.pool);
+      const topic = uniqueName('gather');
+      const write = async () => {
+        const sent = message(topic);
+        await writer.appendToStream(`gather-${sent.id}`, 'no_stream', [{ type: 'Tick', data: {} }], {
+          outbox: [sent],
+        });
+        return sent.id;
+      };
+      const first = await write();
+      await waitFor('the first message published', () => published.includes(first) || undefined, {
+        timeoutMs: 15_000,
+      });
+
+      // Two writes right after a pass: each wakes the relay, and the next pass takes both.
+      const second = await write();
+      const third = await write();
+      await waitFor('both published', () => (published.includes(second) && published.includes(third)) || undefined, {
+        timeoutMs: 15_000,
+      });
+      expect(batches).toContainEqual([second, third]);
     });
 
     it('a write in a caller’s transaction still sends a NOTIFY, which wakes the relay at its commit', async () => {
