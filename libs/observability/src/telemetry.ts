@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
-import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { context, diag, DiagLogLevel, type DiagLogger, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { type Instrumentation, registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { NestInstrumentation } from '@opentelemetry/instrumentation-nestjs-core';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
@@ -10,13 +11,31 @@ import {
   CompositePropagator,
   diagLogLevelFromString,
   getBooleanFromEnv,
+  getNumberFromEnv,
   getStringFromEnv,
   W3CBaggagePropagator,
   W3CTraceContextPropagator,
 } from '@opentelemetry/core';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { AlwaysOffSampler, NoopSpanProcessor, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  hostDetector,
+  processDetector,
+  resourceFromAttributes,
+} from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  NoopSpanProcessor,
+  ParentBasedSampler,
+  type Sampler,
+  type SpanExporter,
+  type SpanProcessor,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { createLogger, type Logger } from './logger';
 import { onTelemetryShutdown, shutdownTelemetry } from './telemetry-shutdown';
@@ -76,10 +95,19 @@ export interface Telemetry {
 let started: Telemetry | undefined;
 
 /**
- * Starts the OpenTelemetry NodeSDK once per process: W3C trace context
- * propagation, the instrumentations of INSTRUMENTED, service name and version
- * as resource attributes. Must run before the app requires what it traces;
+ * Starts tracing once per process: W3C trace context propagation, the
+ * instrumentations of INSTRUMENTED, service name and version as resource
+ * attributes. Must run before the app requires what it traces;
  * `@shop/observability/preload` calls it.
+ *
+ * The parts are put together here rather than by the SDK's NodeSDK, which
+ * requires every exporter it could build from the environment (OTLP over
+ * gRPC, HTTP and protobuf for traces, metrics and logs, Zipkin, Prometheus,
+ * with gRPC's runtime) before it reads the environment: about 700 modules
+ * and 20 MB more of every service's memory, for a stack that exports spans
+ * over one OTLP protocol and neither metrics nor logs (prom-client serves
+ * /metrics, pino writes the logs). Only the exporter of the configured
+ * protocol is loaded, and only when spans are exported.
  */
 export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
   if (started) return started;
@@ -92,45 +120,118 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
   const diagLevel = diagLogLevelFromString(getStringFromEnv('OTEL_LOG_LEVEL')) ?? DiagLogLevel.WARN;
   diag.setLogger(diagnostics, { logLevel: diagLevel, suppressOverrideMessage: true });
 
-  // undefined lets NodeSDK build the OTLP exporter from the OTEL_EXPORTER_OTLP_* variables. Without an
-  // exporter no span is recorded (nothing would read it): spans are still started, non-recording, so
-  // trace ids still reach the logs and cross Kafka and HTTP, for a fraction of the cost per span, and
-  // only the instrumentations that carry the context are loaded (PROPAGATING).
+  // Without an exporter no span is recorded (nothing would read it): spans are still started,
+  // non-recording, so trace ids still reach the logs and cross Kafka and HTTP, for a fraction of the
+  // cost per span, and only the instrumentations that carry the context are loaded (PROPAGATING).
   const exporting = options.spanProcessors !== undefined || exportsOtlp();
   const instrumentations = enabledInstrumentations(getStringFromEnv('OTEL_NODE_ENABLED_INSTRUMENTATIONS'), exporting);
-  const spanProcessors = options.spanProcessors ?? (exporting ? undefined : [new NoopSpanProcessor()]);
-  const sampler: Sampler | undefined =
-    exporting || getStringFromEnv('OTEL_TRACES_SAMPLER') !== undefined ? undefined : new AlwaysOffSampler();
-  const sdk = new NodeSDK({
-    serviceName: service.name,
-    resource: defaultResource().merge(
-      resourceFromAttributes({
-        [ATTR_SERVICE_NAME]: service.name,
-        ...(service.version ? { [ATTR_SERVICE_VERSION]: service.version } : {}),
-      }),
-    ),
-    textMapPropagator: new CompositePropagator({
-      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
-    }),
-    instrumentations,
-    ...(spanProcessors ? { spanProcessors } : {}),
+  const spanProcessors =
+    options.spanProcessors ?? (exporting ? [batchProcessor(otlpExporter())] : [new NoopSpanProcessor()]);
+  const sampler = samplerFromEnv() ?? (exporting ? undefined : new AlwaysOffSampler());
+
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(
+    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  );
+  const tracerProvider = new TracerProvider({
+    // OTEL_RESOURCE_ATTRIBUTES, the host and the process, under this service's name and version.
+    resource: defaultResource()
+      .merge(detectResources({ detectors: [envDetector, hostDetector, processDetector] }))
+      .merge(
+        resourceFromAttributes({
+          [ATTR_SERVICE_NAME]: service.name,
+          ...(service.version ? { [ATTR_SERVICE_VERSION]: service.version } : {}),
+        }),
+      ),
+    spanProcessors,
     ...(sampler ? { sampler } : {}),
-    // Metrics are prom-client's (/metrics) and logs are pino's (stdout): the SDK exports neither.
-    metricReaders: [],
-    logRecordProcessors: [],
   });
-  // NodeSDK installs a console logger of its own when OTEL_LOG_LEVEL is set.
-  diag.setLogger(diagnostics, { logLevel: diagLevel, suppressOverrideMessage: true });
-  sdk.start();
+  trace.setGlobalTracerProvider(tracerProvider);
+  const unregister = registerInstrumentations({ instrumentations, tracerProvider });
 
   const shutdown = async (): Promise<void> => {
     started = undefined;
-    await sdk.shutdown();
-    for (const instrumentation of instrumentations) instrumentation.disable();
+    try {
+      await tracerProvider.shutdown();
+    } finally {
+      unregister();
+      trace.disable();
+      propagation.disable();
+      context.disable();
+    }
   };
   onTelemetryShutdown(shutdown);
   started = { service, instrumentations, shutdown: shutdownTelemetry };
   return started;
+}
+
+/**
+ * The OTLP span exporter of OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or
+ * OTEL_EXPORTER_OTLP_PROTOCOL (http/protobuf by default, as the
+ * specification says); its endpoint, headers and timeout come from the
+ * OTEL_EXPORTER_OTLP_* variables, which the exporter reads itself. Required
+ * here, not imported above, so a process that exports nothing loads none.
+ */
+function otlpExporter(): SpanExporter {
+  const protocol =
+    (
+      getStringFromEnv('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? getStringFromEnv('OTEL_EXPORTER_OTLP_PROTOCOL')
+    )?.trim() || 'http/protobuf';
+  type ExporterModule = { OTLPTraceExporter: new () => SpanExporter };
+  switch (protocol) {
+    case 'grpc':
+      return new (require('@opentelemetry/exporter-trace-otlp-grpc') as ExporterModule).OTLPTraceExporter();
+    case 'http/json':
+      return new (require('@opentelemetry/exporter-trace-otlp-http') as ExporterModule).OTLPTraceExporter();
+    default:
+      if (protocol !== 'http/protobuf') diag.warn(`unsupported OTLP protocol "${protocol}"; using http/protobuf`);
+      return new (require('@opentelemetry/exporter-trace-otlp-proto') as ExporterModule).OTLPTraceExporter();
+  }
+}
+
+/** A batching processor with the OTEL_BSP_* settings the specification defines (the SDK's defaults otherwise). */
+function batchProcessor(exporter: SpanExporter): SpanProcessor {
+  const setting = (name: string): number | undefined => {
+    const value = getNumberFromEnv(name);
+    return value !== undefined && value >= 0 ? value : undefined;
+  };
+  const settings = {
+    maxQueueSize: setting('OTEL_BSP_MAX_QUEUE_SIZE'),
+    scheduledDelayMillis: setting('OTEL_BSP_SCHEDULE_DELAY'),
+    exportTimeoutMillis: setting('OTEL_BSP_EXPORT_TIMEOUT'),
+    maxExportBatchSize: setting('OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
+  };
+  return new BatchSpanProcessor({
+    exporter,
+    ...Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)),
+  });
+}
+
+/** The sampler OTEL_TRACES_SAMPLER (and OTEL_TRACES_SAMPLER_ARG) names, as the specification lists them. */
+export function samplerFromEnv(): Sampler | undefined {
+  const name = getStringFromEnv('OTEL_TRACES_SAMPLER');
+  if (name === undefined) return undefined;
+  const ratio = (): number => {
+    const value = getNumberFromEnv('OTEL_TRACES_SAMPLER_ARG');
+    return value !== undefined && value >= 0 && value <= 1 ? value : 1;
+  };
+  switch (name) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(ratio());
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio()) });
+    default:
+      diag.warn(`unknown OTEL_TRACES_SAMPLER "${name}"; using the default (parent-based, always on)`);
+      return undefined;
+  }
 }
 
 /**

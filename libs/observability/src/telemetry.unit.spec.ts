@@ -1,4 +1,4 @@
-import { enabledInstrumentations, serviceIdentity } from './telemetry';
+import { enabledInstrumentations, samplerFromEnv, serviceIdentity } from './telemetry';
 
 describe('serviceIdentity', () => {
   const entry = { name: '@shop/order-service', version: '0.1.0' };
@@ -57,5 +57,41 @@ describe('enabledInstrumentations', () => {
       '@opentelemetry/instrumentation-http',
       '@opentelemetry/instrumentation-pg',
     ]);
+  });
+});
+
+describe('samplerFromEnv', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    for (const name of ['OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG']) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+  });
+  const sampler = (name: string | undefined, arg?: string): string | undefined => {
+    if (name === undefined) delete process.env['OTEL_TRACES_SAMPLER'];
+    else process.env['OTEL_TRACES_SAMPLER'] = name;
+    if (arg === undefined) delete process.env['OTEL_TRACES_SAMPLER_ARG'];
+    else process.env['OTEL_TRACES_SAMPLER_ARG'] = arg;
+    const chosen = samplerFromEnv();
+    return chosen === undefined ? undefined : String(chosen);
+  };
+
+  it('leaves the choice to the caller when OTEL_TRACES_SAMPLER is not set, or names no sampler', () => {
+    expect(sampler(undefined)).toBeUndefined();
+    expect(sampler('jaeger_remote')).toBeUndefined();
+  });
+
+  it('builds the sampler the variable names, with its ratio', () => {
+    expect(sampler('always_on')).toBe('AlwaysOnSampler');
+    expect(sampler('always_off')).toBe('AlwaysOffSampler');
+    expect(sampler('traceidratio', '0.25')).toBe('TraceIdRatioBased{0.25}');
+    expect(sampler('parentbased_traceidratio', '0.1')).toMatch(/^ParentBased\{root=TraceIdRatioBased\{0.1\}/);
+    expect(sampler('parentbased_always_off')).toMatch(/^ParentBased\{root=AlwaysOffSampler/);
+  });
+
+  it('samples everything when the ratio is missing or out of range', () => {
+    expect(sampler('traceidratio')).toBe('TraceIdRatioBased{1}');
+    expect(sampler('traceidratio', '1.5')).toBe('TraceIdRatioBased{1}');
   });
 });
