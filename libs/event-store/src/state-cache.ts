@@ -24,12 +24,15 @@ export interface CachedState<State> {
  * command) checks nothing, so the writer takes it again on fresh state.
  *
  * Bounded: the least recently used entry goes first. A capacity of 0 keeps
- * nothing (every command reads its stream).
+ * nothing (every command reads its stream). The default, 2,000 streams,
+ * holds every saga in flight at several hundred orders per second: the
+ * streams a saga writes are written within seconds, then rarely again, and
+ * a miss costs a read, never a wrong decision.
  */
 export class StateCache<State> {
   private readonly entries = new Map<string, CachedState<State>>();
 
-  constructor(private readonly capacity = 10_000) {}
+  constructor(private readonly capacity = 2_000) {}
 
   get(streamId: string): CachedState<State> | undefined {
     const entry = this.entries.get(streamId);

@@ -15,6 +15,16 @@ export interface ScryptParams {
  */
 export const DEFAULT_SCRYPT_PARAMS: ScryptParams = { N: 2 ** 15, r: 8, p: 1 };
 
+/**
+ * Hashes computed at once, each holding its 128·N·r bytes (32 MiB by
+ * default) while it runs. Unbounded, a burst of sign-ups or logins ran one
+ * per libuv thread (four) and took the service past 250 MB; one at a time
+ * keeps it near 140 MB, for 5 to 10 hashes per second per instance on a
+ * small machine (sign-ups and logins are rate limited well below that per
+ * client). The rest wait their turn, in order.
+ */
+export const DEFAULT_HASH_CONCURRENCY = 1;
+
 const KEY_LENGTH = 32;
 const SALT_LENGTH = 16;
 
@@ -48,28 +58,54 @@ function parse(stored: string): { params: ScryptParams; salt: Buffer; key: Buffe
  * does not tell whether an account exists.
  */
 export class PasswordHasher {
+  private hashing = 0;
+  private readonly waiting: Array<() => void> = [];
+
   private constructor(
     private readonly params: ScryptParams,
     private readonly dummyHash: string,
+    private readonly concurrency: number,
   ) {}
 
-  static async create(params: ScryptParams = DEFAULT_SCRYPT_PARAMS): Promise<PasswordHasher> {
+  static async create(
+    params: ScryptParams = DEFAULT_SCRYPT_PARAMS,
+    concurrency = DEFAULT_HASH_CONCURRENCY,
+  ): Promise<PasswordHasher> {
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new RangeError('concurrency must be at least 1');
     const salt = randomBytes(SALT_LENGTH);
     const dummy = format(params, salt, await derive(randomBytes(16).toString('base64url'), salt, params));
-    return new PasswordHasher(params, dummy);
+    return new PasswordHasher(params, dummy, concurrency);
+  }
+
+  /** Hashes running now, and hashes waiting for one of them to finish. */
+  get load(): { readonly running: number; readonly waiting: number } {
+    return { running: this.hashing, waiting: this.waiting.length };
   }
 
   async hash(password: string): Promise<string> {
     const salt = randomBytes(SALT_LENGTH);
-    return format(this.params, salt, await derive(password, salt, this.params));
+    return format(this.params, salt, await this.derive(password, salt, this.params));
   }
 
   /** False for a wrong password and for a stored value that is not one of our hashes. */
   async verify(password: string, stored: string): Promise<boolean> {
     const parsed = parse(stored);
     if (!parsed) return false;
-    const key = await derive(password, parsed.salt, parsed.params);
+    const key = await this.derive(password, parsed.salt, parsed.params);
     return key.length === parsed.key.length && timingSafeEqual(key, parsed.key);
+  }
+
+  /** scrypt, at most `concurrency` at a time; a finished hash hands its turn to the longest waiting one. */
+  private async derive(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
+    if (this.hashing < this.concurrency) this.hashing += 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await derive(password, salt, params);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.hashing -= 1;
+    }
   }
 
   /** Verifies against a hash of a random password: always false, in the time a real check takes. */

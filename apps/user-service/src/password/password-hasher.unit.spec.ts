@@ -30,6 +30,23 @@ describe('password hasher (scrypt)', () => {
     expect(await hasher.verify('an older, cheaper hash', hash)).toBe(true);
   });
 
+  it('runs at most `concurrency` hashes at a time; the others wait their turn and all finish', async () => {
+    const limited = await PasswordHasher.create({ N: 2 ** 12, r: 8, p: 1 }, 2);
+    const hashes = Array.from({ length: 5 }, (_, i) => limited.hash(`password number ${i}`));
+    expect(limited.load).toEqual({ running: 2, waiting: 3 });
+    const seen: Array<{ running: number; waiting: number }> = [];
+    const all = Promise.all(hashes.map((hashed) => hashed.then(() => seen.push({ ...limited.load }))));
+    await all;
+    expect(Math.max(...seen.map((load) => load.running))).toBeLessThanOrEqual(2);
+    expect(limited.load).toEqual({ running: 0, waiting: 0 });
+    const [, , , fourth] = await Promise.all(hashes);
+    expect(await limited.verify('password number 3', fourth ?? '')).toBe(true);
+  });
+
+  it('refuses a concurrency below one', async () => {
+    await expect(PasswordHasher.create({ N: 2 ** 10, r: 8, p: 1 }, 0)).rejects.toThrow(RangeError);
+  });
+
   it('treats a unicode password the same in composed and decomposed form (NFKC)', async () => {
     const hash = await hasher.hash('caf\u00e9 au lait');
     expect(await hasher.verify('cafe\u0301 au lait', hash)).toBe(true);
