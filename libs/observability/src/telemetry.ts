@@ -103,7 +103,7 @@ let started: Telemetry | undefined;
  * The parts are put together here rather than by the SDK's NodeSDK, which
  * requires every exporter it could build from the environment (OTLP over
  * gRPC, HTTP and protobuf for traces, metrics and logs, Zipkin, Prometheus,
- * with gRPC's runtime) before it reads the environment: about 700 modules
+ * with gRPC's runtime) before it reads the environment: about 400 modules
  * and 20 MB more of every service's memory, for a stack that exports spans
  * over one OTLP protocol and neither metrics nor logs (prom-client serves
  * /metrics, pino writes the logs). Only the exporter of the configured
