@@ -212,20 +212,37 @@ async function restock(bench: BenchStack): Promise<string> {
   return output;
 }
 
-/** CPU seconds of every PostgreSQL process (server and backends) now alive: the services' pools keep theirs open. */
+/**
+ * CPU seconds of PostgreSQL: every server process now alive, plus what the
+ * server's exited processes used (the kernel adds a reaped child's CPU to
+ * its parent's cutime and cstime). The services' pools close a connection
+ * that stayed idle for 10 s; without the second part, that backend's CPU
+ * would drop out of the figure between two readings.
+ */
 function postgresCpuSeconds(): number {
-  let ticks = 0;
+  const processes = new Map<number, { parent: number; own: number; reaped: number }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       if (!readFileSync(`/proc/${entry}/comm`, 'utf8').startsWith('postgres')) continue;
+      // After the parenthesised name: the parent's pid is field 4, utime and stime 14 and 15, cutime and cstime 16 and 17.
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      const fields = stat
+        .slice(stat.lastIndexOf(')') + 2)
+        .split(' ')
+        .map(Number);
+      processes.set(Number(entry), {
+        parent: fields[1] ?? 0,
+        own: (fields[11] ?? 0) + (fields[12] ?? 0),
+        reaped: (fields[13] ?? 0) + (fields[14] ?? 0),
+      });
     } catch {
       // The process ended while we looked.
     }
   }
+  let ticks = 0;
+  // The server's own process (the one whose parent is not PostgreSQL) reaps the others.
+  for (const { parent, own, reaped } of processes.values()) ticks += own + (processes.has(parent) ? 0 : reaped);
   return ticks / 100;
 }
 
