@@ -45,7 +45,8 @@ export interface OutboxRelayOptions {
    * an idle relay is not slowed (a pass is late only when the one before it
    * was less than this long ago). In interleaved runs on one held stack at
    * 70 orders/s, 40 ms instead of 20 took the machine from 179-196 % busy
-   * (of 200) to 163-171 %, for about 30 ms more saga p50 (bench/README.md).
+   * (of 200) to 163-171 %. The price is latency: a busy relay's row waits
+   * up to this long, at each of the saga's relay hops (bench/README.md).
    */
   readonly minPassIntervalMs?: number;
   /** Upper bound of the backoff after a failed publish (default 5 s). */
