@@ -29,6 +29,9 @@ interface Received {
   readonly seq: number;
 }
 
+/** The relays' pool: the test that takes all of it needs to know its size. */
+const POOL_MAX = 8;
+
 describe('outbox relay (real PostgreSQL and Kafka)', () => {
   let db: TestDatabase;
   let store: EventStore;
@@ -38,7 +41,7 @@ describe('outbox relay (real PostgreSQL and Kafka)', () => {
   const consumers: Consumer[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase('outbox', { max: 8 });
+    db = await createTestDatabase('outbox', { max: POOL_MAX });
     await migrate(db.pool);
     store = new EventStore(db.pool);
     kafka = new Kafka({
@@ -215,6 +218,28 @@ describe('outbox relay (real PostgreSQL and Kafka)', () => {
         timeoutMs: 15_000,
       });
       expect(batches).toContainEqual([second, third]);
+    });
+
+    it('runs its passes on its own connection: a pool with every connection taken does not hold them up', async () => {
+      await leadingRelay();
+      // Under load the writers hold the pool's connections, with more statements queued behind them.
+      const held = await Promise.all(Array.from({ length: POOL_MAX }, () => db.pool.connect()));
+      const elsewhere = new pg.Pool({ connectionString: db.url, max: 1 });
+      try {
+        const sent = message(uniqueName('busy-pool'));
+        // A writer on another pool: its NOTIFY wakes the relay.
+        await new EventStore(elsewhere).appendToStream(`busy-${sent.id}`, 'no_stream', [{ type: 'Tick', data: {} }], {
+          outbox: [sent],
+        });
+
+        await waitFor('the message published while the pool is taken', () => published.includes(sent.id) || undefined, {
+          timeoutMs: 10_000,
+        });
+        expect(db.pool.waitingCount).toBe(0);
+      } finally {
+        for (const client of held) client.release();
+        await elsewhere.end();
+      }
     });
 
     it('a write in a caller’s transaction still sends a NOTIFY, which wakes the relay at its commit', async () => {

@@ -28,18 +28,23 @@ export const SESSION_OPTIONS = '-c plan_cache_mode=force_generic_plan';
  * URL is kept, before SESSION_OPTIONS.
  */
 export function createPool(options: PoolOptions): pg.Pool {
-  const fromUrl = new URL(options.connectionString).searchParams.get('options');
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max,
     idleTimeoutMillis: 10_000,
     connectionTimeoutMillis: 5_000,
     application_name: options.applicationName,
-    options: fromUrl ? `${fromUrl} ${SESSION_OPTIONS}` : SESSION_OPTIONS,
+    options: sessionOptions(options.connectionString),
   });
   // Without a listener, an idle connection the server drops would crash the process.
   pool.on('error', (error) => options.onIdleError?.(error));
   return pool;
+}
+
+/** The `options` of a connection to `connectionString`: the URL's own `options` parameter, then SESSION_OPTIONS. */
+export function sessionOptions(connectionString: string): string {
+  const fromUrl = new URL(connectionString).searchParams.get('options');
+  return fromUrl ? `${fromUrl} ${SESSION_OPTIONS}` : SESSION_OPTIONS;
 }
 
 export function postgresReadiness(pool: pg.Pool): ReadinessCheck {
