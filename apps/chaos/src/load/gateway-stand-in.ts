@@ -28,6 +28,13 @@ export interface StandInOptions {
   readonly catalogDown?: boolean;
   /** /health/ready: 200, or 503 problem+json; both carry these breaker states. */
   readonly ready?: { readonly status: 200 | 503; readonly breakers: Readonly<Record<string, string>> };
+  /**
+   * Called as each request of the workload arrives (auth and health
+   * excluded), before it is answered, with how many have arrived so far:
+   * a test acts at a point of the run (the stand-in shares the generator's
+   * process, and with it the event loop).
+   */
+  readonly onRequest?: (arrived: number) => void;
 }
 
 export interface StandInAnswer {
@@ -55,6 +62,7 @@ export class GatewayStandIn {
   /** Requests being answered now, and the most at any moment (auth and health excluded). */
   inFlight = 0;
   maxInFlight = 0;
+  private arrived = 0;
   private readonly products: StandInProduct[];
   private readonly users = new Map<string, { userId: string; password: string }>();
   private readonly tokens = new Map<string, string>();
@@ -94,6 +102,8 @@ export class GatewayStandIn {
     const body = await readBody(request);
     const counted = url.pathname.startsWith('/api/v1/') && !url.pathname.startsWith('/api/v1/auth/');
     if (counted) {
+      this.arrived += 1;
+      this.options.onRequest?.(this.arrived);
       this.inFlight += 1;
       this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     }
