@@ -29,10 +29,11 @@ export interface StandInOptions {
   /** /health/ready: 200, or 503 problem+json; both carry these breaker states. */
   readonly ready?: { readonly status: 200 | 503; readonly breakers: Readonly<Record<string, string>> };
   /**
-   * Called as each request of the workload arrives (auth and health
-   * excluded), before it is answered, with how many have arrived so far:
-   * a test acts at a point of the run (the stand-in shares the generator's
-   * process, and with it the event loop).
+   * Called as each API request arrives (the ones inFlight counts: auth and
+   * health excluded, the generator's first GET /products included), before
+   * it is answered, with how many have arrived so far: a test acts at a
+   * point of the run (the stand-in shares the generator's process, and with
+   * it the event loop).
    */
   readonly onRequest?: (arrived: number) => void;
 }

@@ -117,7 +117,7 @@ describe('runLoad (against a stand-in gateway)', () => {
   });
 
   it('open loop: latency runs from the intended start, so a stalled generator shows in it', async () => {
-    // A 300 ms stall of the generator's own event loop (a GC pause, a busy CPU) when the 50th of its 200 requests
+    // A 300 ms stall of the generator's own event loop (a GC pause, a busy CPU) when about the 50th of its 200 requests
     // arrives, from the stand-in, which shares the loop: the arrivals due meanwhile go out late, and measured from
     // when they were due, they are 0-300 ms slow. (A stall in the first per-second sample did not
     // always fall among the arrivals: one CI run saw no late arrival at all.)
