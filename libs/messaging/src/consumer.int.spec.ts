@@ -117,6 +117,10 @@ describe('createConsumer (real broker)', () => {
     consumers.push(consumer);
     await expect(consumer.readiness.check()).rejects.toThrow(/not yet in its group/);
     await consumer.start();
+    // kafkajs may finish joining the group after start() resolved (one CI run saw "not yet in its group" there).
+    await waitFor('the consumer in its group', () => consumer.readiness.check().catch(() => undefined), {
+      timeoutMs: 30_000,
+    });
     await expect(consumer.readiness.check()).resolves.toEqual({ group: groupId, topics: 1 });
     await consumer.stop();
     await expect(consumer.readiness.check()).rejects.toThrow(/is stopped/);
