@@ -22,6 +22,13 @@ import type { RefundPaymentHandler } from '../refund-payment/refund-payment.hand
  *    this same command again after a backoff, for as long as it takes. The
  *    charge stays pending; it is never reported as a decline.
  * 3. The outcome, its reply (outbox) and the inbox row commit together.
+ *
+ * A redelivered ChargePayment is told by its writes, with no read before
+ * them: step 1 finds the charge requested already (and appends nothing), and
+ * the step that would finish the command finds its inbox row taken. One that
+ * arrives after the charge's outcome was recorded calls no one; one that
+ * arrives while the outcome is still unknown (a crash between steps 2 and 3)
+ * calls the provider again with the same key and gets its first answer.
  */
 export class ChargePaymentHandler {
   constructor(
@@ -34,7 +41,7 @@ export class ChargePaymentHandler {
 
   async handle(envelope: EnvelopeOf<typeof ChargePayment>): Promise<void> {
     const context = replyContext(this.stackId, envelope.payload.orderId, envelope);
-    const after = (await this.payments.handled(envelope.id)) ? undefined : await this.charge(envelope, context);
+    const after = await this.charge(envelope, context);
     // A capture never stands once a refund was asked for (one that overtook this charge). The state the
     // charge's last step committed, read under the order's lock, already shows a refund asked before it;
     // one asked after it is settled by its own handler.
