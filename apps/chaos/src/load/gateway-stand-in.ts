@@ -150,6 +150,7 @@ export class GatewayStandIn {
     }
 
     const userId = this.tokens.get((headers['authorization'] ?? '').replace(/^Bearer /, ''));
+    if (route === 'GET /me') return userId ? { route, status: 200, body: { userId } } : problem(route, 401, 'no token');
     if (route === 'POST /orders')
       return userId ? this.placeOrder(userId, headers, raw) : problem(route, 401, 'no token');
     if (method === 'POST' && parts[2] === 'orders' && parts[4] === 'cancel' && parts.length === 5) {

@@ -22,7 +22,8 @@ export const LOAD_USAGE = `  load [--rate <n> | --users <n>] [--duration <s>] [-
                      30 s, 20 customers, mix 70/25/5, gateway http://127.0.0.1:3000,
                      payment-service http://127.0.0.1:3004 (for its breaker states);
                      --customers-file keeps the customers (and their tokens) in a
-                     file that later runs reuse instead of registering anew;
+                     file that later runs reuse instead of registering anew (unless
+                     the stack no longer knows them: reset since);
                      Ctrl-C stops early; writes the report to --out, else to
                      chaos/reports/load-<time>.json
 `;

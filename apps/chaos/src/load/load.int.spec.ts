@@ -31,9 +31,11 @@ async function start(options: Partial<Parameters<typeof GatewayStandIn.start>[0]
   return standIn;
 }
 
-/** The answers to the workload's own requests: not the set-up (catalog, register, login). */
+/** The answers to the workload's own requests: not the set-up (catalog, register, login, a saved customer's check). */
 function workloadAnswers(gateway: GatewayStandIn): StandInAnswer[] {
-  const answers = gateway.answers.filter((answer) => !answer.route.startsWith('POST /auth/'));
+  const answers = gateway.answers.filter(
+    (answer) => !answer.route.startsWith('POST /auth/') && answer.route !== 'GET /me',
+  );
   const setupCatalog = answers.findIndex((answer) => answer.route === 'GET /products');
   return answers.filter((_, index) => index !== setupCatalog);
 }
@@ -284,6 +286,62 @@ describe('runLoad (against a stand-in gateway)', () => {
     gateway.answers.length = 0;
     await run(2);
     expect(auth().filter((route) => route === 'POST /auth/register 201')).toHaveLength(2);
+    await rm(dir, { recursive: true });
+  });
+
+  it('signs up anew when the stack no longer knows the customers of its file (a reset since it was written)', async () => {
+    const gateway = await start();
+    const dir = await mkdtemp(path.join(tmpdir(), 'load-customers-'));
+    const customersFile = path.join(dir, 'customers.json');
+    const run = () =>
+      runLoad({
+        gatewayUrl: gateway.url,
+        mode: 'open',
+        ratePerSecond: 20,
+        durationSeconds: 1,
+        customers: 2,
+        customersFile,
+        mix: { browse: 0, order: 100, cancel: 0 },
+      });
+    type Saved = { gatewayUrl: string; customers: Array<{ email: string; token: string; renewAt: number }> };
+    const saved = async () => JSON.parse(await readFile(customersFile, 'utf8')) as Saved;
+    const setUp = () =>
+      gateway.answers
+        .map((answer) => `${answer.route} ${answer.status}`)
+        .filter((route) => route.startsWith('POST /auth/') || route.startsWith('GET /me'));
+    await run();
+    const { gatewayUrl } = await saved();
+    // Customers of this gateway's URL that the stack does not know, as after its databases were dropped.
+    const forgotten = (renewAt: number) => ({
+      gatewayUrl,
+      customers: [1, 2].map((n) => ({
+        email: `forgotten-${n}@example.test`,
+        password: `pw-forgotten-${n}`,
+        token: `token-of-an-earlier-stack-${n}`,
+        renewAt,
+      })),
+    });
+
+    // Tokens not yet due: GET /me answers 401, and two customers sign up; no order is refused.
+    await writeFile(customersFile, JSON.stringify(forgotten(Date.now() + 600_000)));
+    gateway.answers.length = 0;
+    const afterReset = await run();
+    expect(afterReset.totals).toMatchObject({ errors: 0, ordersAccepted: 20 });
+    expect(setUp()).toEqual([
+      'GET /me 401',
+      'POST /auth/register 201',
+      'POST /auth/register 201',
+      'POST /auth/login 200',
+      'POST /auth/login 200',
+    ]);
+    expect((await saved()).customers.map((customer) => customer.email)).not.toContain('forgotten-1@example.test');
+
+    // Tokens due for renewal: the log-in answers 401, and the same follows.
+    await writeFile(customersFile, JSON.stringify(forgotten(0)));
+    gateway.answers.length = 0;
+    expect((await run()).totals).toMatchObject({ errors: 0, ordersAccepted: 20 });
+    expect(setUp().slice(0, 3)).toEqual(['POST /auth/login 401', 'POST /auth/register 201', 'POST /auth/register 201']);
+    expect((await saved()).customers.map((customer) => customer.email)).not.toContain('forgotten-1@example.test');
     await rm(dir, { recursive: true });
   });
 

@@ -109,22 +109,49 @@ async function learnCatalog(api: Api, signal: AbortSignal | undefined): Promise<
 }
 
 async function logIn(api: Api, customer: Customer, signal: AbortSignal | undefined): Promise<void> {
-  const answer = await setupCall(
+  const answer = await logInAnswer(api, customer, signal);
+  if (!tokenFrom(answer, customer)) {
+    if (signal?.aborted) return;
+    throw new Error(`load: log in ${customer.email}: ${answer.status} (${detail(answer)})`);
+  }
+}
+
+function logInAnswer(api: Api, customer: Customer, signal: AbortSignal | undefined): Promise<Answer> {
+  return setupCall(
     `log in ${customer.email}`,
     () => api.send('POST', '/auth/login', { body: { email: customer.email, password: customer.password } }),
     signal,
   );
+}
+
+/** Takes the token of a successful log-in (false for any other answer). */
+function tokenFrom(answer: Answer, customer: Customer): boolean {
   const body = answer.body as { accessToken?: unknown; expiresIn?: unknown } | undefined;
-  if (answer.status !== '200' || typeof body?.accessToken !== 'string') {
-    if (signal?.aborted) return;
-    throw new Error(`load: log in ${customer.email}: ${answer.status} (${detail(answer)})`);
-  }
+  if (answer.status !== '200' || typeof body?.accessToken !== 'string') return false;
   customer.token = body.accessToken;
   const lifetimeMs = (typeof body.expiresIn === 'number' ? body.expiresIn : 900) * 1000;
   // Renewed well before it expires, so no request of the load is refused for an old token.
   const renewInMs = Math.max(lifetimeMs / 2, lifetimeMs - 60_000);
   customer.renewAfterMs = clock() + renewInMs;
   customer.renewAt = Date.now() + renewInMs;
+  return true;
+}
+
+/**
+ * Whether a customer of a customers file still exists on the stack: GET /me
+ * with its token, or, when that token is due for renewal, a log-in (whose
+ * token it keeps). 401 or 404: the stack no longer knows it (its databases
+ * were dropped since, and a new signing key refuses the old tokens). Any
+ * other answer but 200 is the stack's error, reported as it is.
+ */
+async function stillKnown(api: Api, customer: Customer, signal: AbortSignal | undefined): Promise<boolean> {
+  const renewed = customer.token === '' || clock() >= customer.renewAfterMs;
+  const answer = renewed
+    ? await logInAnswer(api, customer, signal)
+    : await setupCall(`GET /me as ${customer.email}`, () => api.send('GET', '/me', { token: customer.token }), signal);
+  if (signal?.aborted || (renewed ? tokenFrom(answer, customer) : answer.status === '200')) return true;
+  if (answer.status === '401' || answer.status === '404') return false;
+  throw new Error(`load: check a saved customer (${customer.email}): ${answer.status} (${detail(answer)})`);
 }
 
 async function signUp(api: Api, index: number, signal: AbortSignal | undefined): Promise<Customer> {
@@ -221,7 +248,7 @@ async function customersFor(
   signal: AbortSignal | undefined,
 ): Promise<{ customers: Customer[]; tokens: () => string }> {
   const saved = file === undefined ? [] : (await readCustomers(file, gatewayUrl)).slice(0, count);
-  const reused = saved.map(({ email, password, token, renewAt }): Customer => ({
+  let reused = saved.map(({ email, password, token, renewAt }): Customer => ({
     email,
     password,
     token,
@@ -229,9 +256,17 @@ async function customersFor(
     renewAfterMs: clock() + (renewAt - Date.now()),
     orders: [],
   }));
+  // One customer stands for the file: a stack reset since it was written (same gateway) forgot them all.
+  const probe = reused[0];
+  const probeToken = probe?.token;
+  if (probe && !signal?.aborted && !(await stillKnown(api, probe, signal))) {
+    process.stdout.write(`the customers of ${file} are not known to this stack (reset since?): signing up anew\n`);
+    reused = [];
+  }
   const fresh = reused.length < count ? await signUpAll(api, count - reused.length, signal, reused.length) : [];
   const customers = [...reused, ...fresh];
-  if (file !== undefined && fresh.length > 0 && !signal?.aborted) await writeCustomers(file, gatewayUrl, customers);
+  const changed = fresh.length > 0 || (reused[0] !== undefined && reused[0].token !== probeToken);
+  if (file !== undefined && changed && !signal?.aborted) await writeCustomers(file, gatewayUrl, customers);
   return { customers, tokens: () => customers.map((customer) => customer.token).join(' ') };
 }
 
