@@ -178,6 +178,7 @@ export async function runLoadCommand(argv: readonly string[]): Promise<number> {
       ? {}
       : { maxInFlight: number('--max-in-flight', flags['--max-in-flight']) ?? 0 }),
     onSample: (sample) => process.stdout.write(`${progressLine(sample, breakers)}\n`),
+    onNotice: (line) => process.stdout.write(`load: ${line}\n`),
     signal: stop.signal,
   };
   const shape =

@@ -138,20 +138,38 @@ function tokenFrom(answer: Answer, customer: Customer): boolean {
 }
 
 /**
- * Whether a customer of a customers file still exists on the stack: GET /me
- * with its token, or, when that token is due for renewal, a log-in (whose
- * token it keeps). 401 or 404: the stack no longer knows it (its databases
- * were dropped since, and a new signing key refuses the old tokens). Any
- * other answer but 200 is the stack's error, reported as it is.
+ * What the stack makes of a customers file, by its first customer: GET /me
+ * with its token, or a log-in when that token is due for renewal (the
+ * customer keeps the new token). 'gone': 404, or a log-in refused (401); the
+ * stack was reset since the file was written. 'keys': the token was refused
+ * (401) but the log-in works; the stack signs with another key now (a
+ * user-service that generates one at start), so every saved token is
+ * renewed before use. Any other answer but 200 is the stack's error.
  */
-async function stillKnown(api: Api, customer: Customer, signal: AbortSignal | undefined): Promise<boolean> {
-  const renewed = customer.token === '' || clock() >= customer.renewAfterMs;
-  const answer = renewed
-    ? await logInAnswer(api, customer, signal)
-    : await setupCall(`GET /me as ${customer.email}`, () => api.send('GET', '/me', { token: customer.token }), signal);
-  if (signal?.aborted || (renewed ? tokenFrom(answer, customer) : answer.status === '200')) return true;
-  if (answer.status === '401' || answer.status === '404') return false;
-  throw new Error(`load: check a saved customer (${customer.email}): ${answer.status} (${detail(answer)})`);
+async function savedCustomersOn(
+  api: Api,
+  customer: Customer,
+  signal: AbortSignal | undefined,
+): Promise<'known' | 'keys' | 'gone'> {
+  const fail = (answer: Answer): never => {
+    throw new Error(`load: check a saved customer (${customer.email}): ${answer.status} (${detail(answer)})`);
+  };
+  let refused = false;
+  if (customer.token !== '' && clock() < customer.renewAfterMs) {
+    const me = await setupCall(
+      `GET /me as ${customer.email}`,
+      () => api.send('GET', '/me', { token: customer.token }),
+      signal,
+    );
+    if (signal?.aborted || me.status === '200') return 'known';
+    if (me.status === '404') return 'gone';
+    if (me.status !== '401') return fail(me);
+    refused = true;
+  }
+  const login = await logInAnswer(api, customer, signal);
+  if (signal?.aborted) return 'known';
+  if (tokenFrom(login, customer)) return refused ? 'keys' : 'known';
+  return login.status === '401' || login.status === '404' ? 'gone' : fail(login);
 }
 
 async function signUp(api: Api, index: number, signal: AbortSignal | undefined): Promise<Customer> {
@@ -246,6 +264,7 @@ async function customersFor(
   count: number,
   file: string | undefined,
   signal: AbortSignal | undefined,
+  onNotice: ((line: string) => void) | undefined,
 ): Promise<{ customers: Customer[]; tokens: () => string }> {
   const saved = file === undefined ? [] : (await readCustomers(file, gatewayUrl)).slice(0, count);
   let reused = saved.map(({ email, password, token, renewAt }): Customer => ({
@@ -259,9 +278,13 @@ async function customersFor(
   // One customer stands for the file: a stack reset since it was written (same gateway) forgot them all.
   const probe = reused[0];
   const probeToken = probe?.token;
-  if (probe && !signal?.aborted && !(await stillKnown(api, probe, signal))) {
-    process.stdout.write(`the customers of ${file} are not known to this stack (reset since?): signing up anew\n`);
+  const verdict = probe && !signal?.aborted ? await savedCustomersOn(api, probe, signal) : 'known';
+  if (verdict === 'gone') {
+    onNotice?.(`the customers of ${file} are not known to this stack (reset since?): signing up new ones`);
     reused = [];
+  } else if (verdict === 'keys') {
+    onNotice?.(`the saved tokens of ${file} are refused (another signing key): logging every customer in anew`);
+    for (const customer of reused.slice(1)) customer.renewAfterMs = 0;
   }
   const fresh = reused.length < count ? await signUpAll(api, count - reused.length, signal, reused.length) : [];
   const customers = [...reused, ...fresh];
@@ -279,7 +302,7 @@ export const runLoad: RunLoad = async (options) => {
   const catalog = await learnCatalog(api, signal);
   const { customers, tokens } = signal?.aborted
     ? { customers: [], tokens: () => '' }
-    : await customersFor(api, gateway.href, settings.customers, options.customersFile, signal);
+    : await customersFor(api, gateway.href, settings.customers, options.customersFile, signal, options.onNotice);
   const tokensAtStart = tokens();
 
   const start = clock();

@@ -47,6 +47,8 @@ export interface LoadOptions {
   readonly requestTimeoutMs?: number;
   /** Called once a second with the second that just ended. */
   readonly onSample?: (sample: SecondSample) => void;
+  /** Told what set-up decided that a reader should know (saved customers discarded, tokens renewed). */
+  readonly onNotice?: (line: string) => void;
   /** Stops the load early (Ctrl-C, an experiment's end); in-flight requests are awaited. */
   readonly signal?: AbortSignal;
 }

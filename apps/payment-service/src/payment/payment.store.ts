@@ -88,7 +88,7 @@ export class PaymentStore {
     return this.store.readStream(streamOfOrder(orderId));
   }
 
-  /** True once `messageId` was handled (its effects committed); a cheap check before any provider call. */
+  /** True once `messageId` was handled (its effects committed): RefundPayment's check before it settles. */
   async handled(messageId: string): Promise<boolean> {
     const result = await this.pool.query({
       name: 'payment-inbox-seen',
