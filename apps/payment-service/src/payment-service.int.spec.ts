@@ -26,6 +26,7 @@ describe('payment-service against the real payment-provider', () => {
   it('captures once and answers PaymentCaptured with the amount, also to a redelivered or repeated ChargePayment', async () => {
     const orderId = randomUUID();
     const charge = service.chargeMessage(orderId, 1250);
+    const callsBefore = await provider.chargeCalls();
     // The same message twice (a redelivery), then the saga asking again (a new message).
     await service.publish(charge, charge, service.chargeMessage(orderId, 1250));
 
@@ -47,6 +48,8 @@ describe('payment-service against the real payment-provider', () => {
     expect(ledger).toEqual([
       expect.objectContaining({ reference: orderId, amountCents: 1250, refundedCents: 0, status: 'captured' }),
     ]);
+    // Neither the redelivery nor the repeat called the provider: the outcome was on record.
+    expect(await provider.chargeCalls()).toBe(callsBefore + 1);
     const payment = await service.get(`/payments/${orderId}`);
     expect(payment.status).toBe(200);
     expect(payment.body).toMatchObject({

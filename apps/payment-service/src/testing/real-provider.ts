@@ -24,6 +24,8 @@ export interface RealProvider {
   readonly url: string;
   /** GET /v1/charges?reference=: what the provider holds for an order (what the auditor reads). */
   ledger(reference: string): Promise<LedgerCharge[]>;
+  /** POST /v1/charges requests it answered so far, replays included (its own /metrics). */
+  chargeCalls(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -100,6 +102,19 @@ export async function startRealProvider(): Promise<RealProvider> {
       const response = await fetch(`${url}/v1/charges?reference=${encodeURIComponent(reference)}`);
       if (response.status !== 200) throw new Error(`GET /v1/charges answered ${response.status}`);
       return ((await response.json()) as { items: LedgerCharge[] }).items;
+    },
+    async chargeCalls() {
+      const response = await fetch(`${url}/metrics`);
+      if (response.status !== 200) throw new Error(`GET /metrics answered ${response.status}`);
+      return (await response.text())
+        .split('\n')
+        .filter(
+          (line) =>
+            line.startsWith('http_server_request_duration_seconds_count{') &&
+            line.includes('method="POST"') &&
+            line.includes('route="/v1/charges"'),
+        )
+        .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
     },
     stop,
   };
