@@ -97,6 +97,28 @@ describe('order-service (real PostgreSQL and Kafka)', () => {
     });
   });
 
+  it("prices an order at the catalog's price of the moment, also when the catalog changed without this process knowing", async () => {
+    const user = randomUUID();
+    const priced = async () => {
+      const response = await post(user, randomUUID(), order);
+      expect(response.status).toBe(202);
+      const { orderId } = (await response.json()) as { orderId: string };
+      return ((await (await get(user, `/orders/${orderId}`)).json()) as { totalCents: number }).totalCents;
+    };
+    expect(await priced()).toBe(2400);
+    // Another instance's consumer handled a ProductPriceChanged: the catalog row changed, this process was not told.
+    const setPrice = (cents: number) =>
+      db.pool.query("update catalog set price_cents = $1 where sku = 'MUG-001'", [cents]);
+    await setPrice(1500);
+    try {
+      expect(await priced()).toBe(3000);
+      expect(await priced()).toBe(3000);
+    } finally {
+      await setPrice(1200);
+    }
+    expect(await priced()).toBe(2400);
+  });
+
   it('gives every duplicate of a key the same order, and refuses the key with another body', async () => {
     const user = randomUUID();
     const key = randomUUID();

@@ -223,6 +223,55 @@ describe('event store (real PostgreSQL)', () => {
       expect(await count('events where stream_id = any($1)', [[a, b]])).toBe(4);
     });
 
+    it('a required condition that does not hold writes nothing, not even the claim; once it holds, all is written', async () => {
+      await db.pool.query('create table if not exists blocked_keys (k text primary key)');
+      const [a, b] = [`sku-${randomUUID()}`, `sku-${randomUUID()}`];
+      const key = randomUUID();
+      await db.pool.query('insert into blocked_keys (k) values ($1)', [key]);
+      const message = { consumer: 'test', messageId: randomUUID() };
+      const reply = { id: randomUUID(), topic: 't', key: a, value: '{}' };
+      // The condition's and the alongside write's parameters are numbered after the claim's.
+      const options = {
+        outbox: [reply],
+        requires: { sql: 'not exists (select 1 from blocked_keys where k = $1)', values: [key] },
+        alongside: [{ sql: 'insert into blocked_keys (k) select $1 from appended', values: [`${key}-after`] }],
+      };
+      const appends = [
+        { streamId: a, expected: 'no_stream' as const, events: [event('Added')] },
+        { streamId: b, expected: 'no_stream' as const, events: [event('Added')] },
+      ];
+      await expect(store.appendOnceToStreams(message, appends, options)).rejects.toMatchObject({
+        name: 'ConcurrencyError',
+        locked: false,
+      });
+      expect(await count('events where stream_id = any($1)', [[a, b]])).toBe(0);
+      expect(await count('inbox where message_id = $1', [message.messageId])).toBe(0);
+      expect(await count('outbox where message_id = $1', [reply.id])).toBe(0);
+      expect(await count('blocked_keys where k = $1', [`${key}-after`])).toBe(0);
+
+      await db.pool.query('delete from blocked_keys where k = $1', [key]);
+      expect(await store.appendOnceToStreams(message, appends, options)).toHaveLength(2);
+      expect(await count('events where stream_id = any($1)', [[a, b]])).toBe(2);
+      expect(await count('blocked_keys where k = $1', [`${key}-after`])).toBe(1);
+      // The claim is still checked after the condition: the same message again is a duplicate.
+      expect(
+        await store.appendOnceToStreams(message, [{ streamId: a, expected: 1, events: [event('Added')] }], options),
+      ).toBe('duplicate');
+
+      // One stream, through appendOnce: the same rule.
+      const c = `order-${randomUUID()}`;
+      const other = { consumer: 'test', messageId: randomUUID() };
+      await db.pool.query('insert into blocked_keys (k) values ($1)', [c]);
+      const once = () =>
+        store.appendOnce(other, c, 'no_stream', [event('Placed')], {
+          requires: { sql: 'not exists (select 1 from blocked_keys where k = $1)', values: [c] },
+        });
+      await expect(once()).rejects.toBeInstanceOf(ConcurrencyError);
+      expect(await count('inbox where message_id = $1', [other.messageId])).toBe(0);
+      await db.pool.query('delete from blocked_keys where k = $1', [c]);
+      expect(await once()).toMatchObject({ nextVersion: 1 });
+    });
+
     it("writes nothing while another transaction holds one of the streams' locks", async () => {
       const [a, b] = [`sku-${randomUUID()}`, `sku-${randomUUID()}`];
       const holder = await db.pool.connect();

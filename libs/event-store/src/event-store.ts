@@ -37,6 +37,21 @@ export interface AppendOptions {
 }
 
 /**
+ * A condition an append at once (appendOnce, appendOnceToStreams) requires
+ * besides its versions: a boolean SQL expression numbered from `$1` for its
+ * own `values`, evaluated in the append's statement, e.g. `not exists
+ * (select 1 from t where k = $1)`. False writes nothing, not even the claim,
+ * and throws ConcurrencyError, as a failed version check does: a writer that
+ * decided on state held in memory states there what else its decision
+ * assumed of the database, and decides again under the locks when that no
+ * longer holds, with no read before the statement.
+ */
+export interface AppendCondition {
+  readonly sql: string;
+  readonly values: readonly unknown[];
+}
+
+/**
  * A write that commits with an append, in the append's own statement, and
  * only if the events were appended: a read model row, a saga deadline. `sql`
  * is one data-modifying statement numbered from `$1` for its own `values`;
@@ -85,24 +100,27 @@ interface EventRow {
 }
 
 /**
- * The claim and alongside CTEs of a composed append, their parameters
- * numbered from `firstParameter`: `claimed` selects from `checked`, each
- * alongside write sees `appended`.
+ * The claim, the required condition and the alongside CTEs of a composed
+ * append, their parameters numbered from `firstParameter` in that order:
+ * `claimed` selects from `checked`, `required` is a conjunct of `checked`
+ * (empty when there is none), each alongside write sees `appended`.
  */
 function composedCtes(
   claim: string | undefined,
+  requires: string | undefined,
   alongside: readonly string[],
   firstParameter: number,
-): { claimed: string; extra: string } {
+): { claimed: string; required: string; extra: string } {
   let next = firstParameter;
-  const cte = (name: string, sql: string) => {
+  const numbered = (sql: string) => {
     const renumbered = renumber(sql, next - 1);
     next += highestParameter(sql);
-    return `, ${name} as (${renumbered})`;
+    return renumbered;
   };
-  const claimed = claim === undefined ? '' : cte('claimed', claim);
-  const extra = alongside.map((sql, index) => cte(`alongside_${index}`, sql)).join('');
-  return { claimed, extra };
+  const claimed = claim === undefined ? '' : `, claimed as (${numbered(claim)})`;
+  const required = requires === undefined ? '' : `\n       and (${numbered(requires)})`;
+  const extra = alongside.map((sql, index) => `, alongside_${index} as (${numbered(sql)})`).join('');
+  return { claimed, required, extra };
 }
 
 /** The outbox rows and the relay's NOTIFY, written when `gate` holds a row ($8 to $14). */
@@ -122,12 +140,19 @@ function outboxCtes(gate: string): string {
 
 /**
  * The append as one statement. `claim`: a row inserted (parameters from $16)
- * only when the check passed; the events only when it was new. `alongside`:
- * further CTEs, numbered from the next parameter, that see `appended`.
+ * only when the check passed; the events only when it was new. `requires`:
+ * a condition the check also needs (AppendCondition), numbered next.
+ * `alongside`: further CTEs, numbered from the next parameter, that see
+ * `appended`.
  */
-export function appendSql(claim: string | undefined, alongside: readonly string[], guarded = false): string {
+export function appendSql(
+  claim: string | undefined,
+  alongside: readonly string[],
+  guarded = false,
+  requires?: string,
+): string {
   const gate = claim === undefined ? 'checked' : 'claimed';
-  const { claimed, extra } = composedCtes(claim, alongside, 16);
+  const { claimed, required, extra } = composedCtes(claim, requires, alongside, 16);
   return `
   with current_version as (
     select coalesce(max(stream_version), 0)::int as version from events where stream_id = $1
@@ -141,7 +166,7 @@ export function appendSql(claim: string | undefined, alongside: readonly string[
     select version from current_version
      where ($2::int is null or version = $2::int)${guarded ? '\n       and (select granted from locked)' : ''}
        and ($15::uuid is null
-            or exists (select 1 from events where stream_id = $1 and stream_version = $2::int and event_id = $15::uuid))
+            or exists (select 1 from events where stream_id = $1 and stream_version = $2::int and event_id = $15::uuid))${required}
   )${claimed}, inserted as (
     insert into events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
     select $1, checked.version + e.ordinality, e.id, e.type, e.schema_version, e.data, e.metadata
@@ -161,13 +186,14 @@ export function appendSql(claim: string | undefined, alongside: readonly string[
  * Appends to several streams as one statement, guarded as appendOnce's is:
  * the parameters of appendSql with arrays per stream ($1 ids, $2 expected
  * versions, $15 the event each writer believes is at its version) and $16
- * the stream (1-based) of each event; a claim's parameters from $17. Every
- * stream's lock is tried (none waits, so the order does not matter) and
- * every check must pass, or nothing is written.
+ * the stream (1-based) of each event; a claim's parameters from $17, then
+ * the required condition's, then the alongside writes'. Every stream's lock
+ * is tried (none waits, so the order does not matter) and every check must
+ * pass, or nothing is written.
  */
-export function appendStreamsSql(claim: string | undefined, alongside: readonly string[]): string {
+export function appendStreamsSql(claim: string | undefined, alongside: readonly string[], requires?: string): string {
   const gate = claim === undefined ? 'checked' : 'claimed';
-  const { claimed, extra } = composedCtes(claim, alongside, 17);
+  const { claimed, required, extra } = composedCtes(claim, requires, alongside, 17);
   return `
   with streams as materialized (
     select s.stream_id, s.expected, s.last_event_id, s.idx
@@ -189,7 +215,7 @@ export function appendStreamsSql(claim: string | undefined, alongside: readonly 
      where (select granted from locked)
        and not exists (
          select 1 from current_version c
-          where not ((c.expected is null or c.version = c.expected) and c.at_last_event))
+          where not ((c.expected is null or c.version = c.expected) and c.at_last_event))${required}
   )${claimed}, inserted as (
     insert into events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
     select c.stream_id, c.version + row_number() over (partition by e.idx order by e.ordinality)::int,
@@ -283,11 +309,12 @@ let composedCount = 0;
 
 function composedAppend(
   claim: string | undefined,
+  requires: string | undefined,
   alongside: readonly string[],
   kind: 'open' | 'guarded' | 'streams',
 ): { name: string; text: string } {
   let node = composedRoot;
-  for (const part of [kind, claim ?? '', ...alongside]) {
+  for (const part of [kind, claim ?? '', requires ?? '', ...alongside]) {
     let child = node.next.get(part);
     if (!child) {
       child = { next: new Map() };
@@ -297,7 +324,10 @@ function composedAppend(
   }
   node.statement ??= {
     name: `event-store-append-${++composedCount}`,
-    text: kind === 'streams' ? appendStreamsSql(claim, alongside) : appendSql(claim, alongside, kind === 'guarded'),
+    text:
+      kind === 'streams'
+        ? appendStreamsSql(claim, alongside, requires)
+        : appendSql(claim, alongside, kind === 'guarded', requires),
   };
   return node.statement;
 }
@@ -397,7 +427,10 @@ export class EventStore {
     streamId: string,
     expected: ExpectedVersion,
     events: readonly NewEvent[],
-    options: AppendOptions & { readonly alongside?: readonly AlongsideWrite[] } = {},
+    options: AppendOptions & {
+      readonly alongside?: readonly AlongsideWrite[];
+      readonly requires?: AppendCondition;
+    } = {},
   ): Promise<AppendResult | 'duplicate'> {
     // With no events nothing would tell a taken claim or a failed check from success.
     if (events.length === 0) throw new Error('appendOnce needs at least one event');
@@ -420,7 +453,10 @@ export class EventStore {
   async appendOnceToStreams(
     claim: CausingMessage | ClaimWrite | undefined,
     appends: readonly StreamAppend[],
-    options: AppendOptions & { readonly alongside?: readonly AlongsideWrite[] } = {},
+    options: AppendOptions & {
+      readonly alongside?: readonly AlongsideWrite[];
+      readonly requires?: AppendCondition;
+    } = {},
   ): Promise<AppendResult[] | 'duplicate'> {
     if (appends.length === 0 || appends.some((append) => append.events.length === 0)) {
       throw new Error('appendOnceToStreams needs at least one event for every stream');
@@ -431,8 +467,10 @@ export class EventStore {
     const write = claimWrite(claim);
     const alongside = options.alongside ?? [];
     const outbox = options.outbox ?? [];
+    const { requires } = options;
     const { name, text } = composedAppend(
       write?.claim,
+      requires?.sql,
       alongside.map((entry) => entry.sql),
       'streams',
     );
@@ -459,6 +497,7 @@ export class EventStore {
           appends.map((append) => (typeof append.expected === 'number' ? (append.lastEventId ?? null) : null)),
           events.map(({ stream }) => stream),
           ...(write?.values ?? []),
+          ...(requires?.values ?? []),
           ...alongside.flatMap((entry) => entry.values),
         ],
       });
@@ -491,7 +530,11 @@ export class EventStore {
     streamId: string,
     expected: ExpectedVersion,
     events: readonly NewEvent[],
-    options: AppendOptions & { readonly alongside?: readonly AlongsideWrite[]; readonly guarded?: boolean },
+    options: AppendOptions & {
+      readonly alongside?: readonly AlongsideWrite[];
+      readonly guarded?: boolean;
+      readonly requires?: AppendCondition;
+    },
   ): Promise<AppendResult | 'duplicate'> {
     const append: StreamAppend =
       options.lastEventId === undefined
@@ -499,16 +542,20 @@ export class EventStore {
         : { streamId, expected, events, lastEventId: options.lastEventId };
     const alongside = options.alongside ?? [];
     const guarded = options.guarded ?? false;
-    if (!claim && alongside.length === 0 && !guarded) return this.appendOne(db, append, options.outbox ?? []);
+    const { requires } = options;
+    if (!claim && alongside.length === 0 && !guarded && !requires) {
+      return this.appendOne(db, append, options.outbox ?? []);
+    }
     const { name, text } = composedAppend(
       claim?.claim,
+      requires?.sql,
       alongside.map((write) => write.sql),
       guarded ? 'guarded' : 'open',
     );
     return this.appendOne(db, append, options.outbox ?? [], {
       name,
       text,
-      values: [...(claim?.values ?? []), ...alongside.flatMap((write) => write.values)],
+      values: [...(claim?.values ?? []), ...(requires?.values ?? []), ...alongside.flatMap((write) => write.values)],
       claimed: claim !== undefined,
     });
   }

@@ -6,6 +6,7 @@ export {
   OUTBOX_CHANNEL,
   standaloneWrites,
   type AlongsideWrite,
+  type AppendCondition,
   type AppendOptions,
   type CausingMessage,
   type ClaimWrite,

@@ -97,6 +97,100 @@ describe('ReservationHandler.handleBatch (real PostgreSQL)', () => {
     expect(rows).toHaveLength(1);
   });
 
+  describe('at once: one statement per command on the states this process holds', () => {
+    afterEach(() => jest.restoreAllMocks());
+
+    const held = async (orderId: string) =>
+      (
+        await db.pool.query<{ sku: string; state: string }>(
+          'select sku, state from reservations where order_id = $1 order by sku',
+          [orderId],
+        )
+      ).rows;
+
+    it('reserves, then commits or releases an order it reserved, each in one statement: no read of its reservations', async () => {
+      const id = randomUUID().slice(0, 8);
+      const [a, b] = [`ONE-A-${id}`, `ONE-B-${id}`];
+      await product(a, 10);
+      await product(b, 10);
+      const [confirmed, rejected] = [randomUUID(), randomUUID()];
+      const context = item(createEnvelope(ReleaseStock, { orderId: confirmed }, meta)).context;
+      const handle = (message: OutgoingMessage) => handler.handle(readEnvelope(message), context);
+      // pg's pool.query checks a client out too: one statement is one checkout.
+      const statements = jest.spyOn(db.pool, 'connect');
+      const lines = [
+        { sku: a, quantity: 2 },
+        { sku: b, quantity: 1 },
+      ];
+      await handle(createEnvelope(ReserveStock, { orderId: confirmed, items: lines }, meta));
+      await handle(createEnvelope(ReserveStock, { orderId: rejected, items: lines }, meta));
+      expect(statements).toHaveBeenCalledTimes(2);
+      await handle(createEnvelope(CommitStock, { orderId: confirmed }, meta));
+      await handle(createEnvelope(ReleaseStock, { orderId: rejected }, meta));
+      expect(statements).toHaveBeenCalledTimes(4);
+      expect(await held(confirmed)).toEqual([
+        { sku: a, state: 'committed' },
+        { sku: b, state: 'committed' },
+      ]);
+      expect(await held(rejected)).toEqual([
+        { sku: a, state: 'released' },
+        { sku: b, state: 'released' },
+      ]);
+      expect([await available(a), await available(b)]).toEqual([8, 9]);
+      expect(await replies(confirmed)).toEqual(['StockReserved', 'StockCommitted']);
+      expect(await replies(rejected)).toEqual(['StockReserved', 'StockReleased']);
+    });
+
+    it('does not reserve again for an order whose units were sold, though its cached states show no reservation', async () => {
+      const sku = `RESOLD-${randomUUID().slice(0, 8)}`;
+      await product(sku, 10);
+      const orderId = randomUUID();
+      const context = item(createEnvelope(ReleaseStock, { orderId }, meta)).context;
+      const handle = (message: OutgoingMessage) => handler.handle(readEnvelope(message), context);
+      const reserve = { orderId, items: [{ sku, quantity: 4 }] };
+      await handle(createEnvelope(ReserveStock, reserve, meta));
+      await handle(createEnvelope(CommitStock, { orderId }, meta));
+      // The same reservation asked again under another message id: the sold units count, none are reserved twice.
+      await handle(createEnvelope(ReserveStock, reserve, meta));
+      expect(await available(sku)).toBe(6);
+      expect(await held(orderId)).toEqual([{ sku, state: 'committed' }]);
+    });
+
+    it('commits all an order holds when it also holds stock this process did not reserve for it', async () => {
+      const id = randomUUID().slice(0, 8);
+      const [a, b] = [`HINT-A-${id}`, `HINT-B-${id}`];
+      await product(a, 10);
+      await product(b, 10);
+      const orderId = randomUUID();
+      const context = item(createEnvelope(ReleaseStock, { orderId }, meta)).context;
+      // Another process (its own store and cache) reserved the order's stock on b.
+      const elsewhere = new ReservationHandler(db.pool, new StockStore(db.pool, new EventStore(db.pool)), 'int');
+      await handler.handle(
+        readEnvelope(createEnvelope(ReserveStock, { orderId, items: [{ sku: a, quantity: 1 }] }, meta)),
+        context,
+      );
+      await elsewhere.handle(
+        readEnvelope(createEnvelope(ReserveStock, { orderId, items: [{ sku: b, quantity: 2 }] }, meta)),
+        context,
+      );
+      await handler.handle(readEnvelope(createEnvelope(CommitStock, { orderId }, meta)), context);
+      expect(await held(orderId)).toEqual([
+        { sku: a, state: 'committed' },
+        { sku: b, state: 'committed' },
+      ]);
+      const committed = await db.pool.query<{ items: unknown }>(
+        "select value::json->'payload'->'items' as items from outbox where key = $1 and value::json->>'type' = 'StockCommitted'",
+        [orderId],
+      );
+      expect(committed.rows.map((row) => row.items)).toEqual([
+        [
+          { sku: a, quantity: 1 },
+          { sku: b, quantity: 2 },
+        ],
+      ]);
+    });
+  });
+
   it('a failing command keeps what was committed before it and rolls back the transaction it is in', async () => {
     const sku = `BATCH-${randomUUID().slice(0, 8)}`;
     await product(sku, 10);

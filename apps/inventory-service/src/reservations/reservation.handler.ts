@@ -7,7 +7,7 @@ import {
   StockReservationFailed,
   StockReserved,
 } from '@shop/contracts';
-import { handleManyOnce, type OutboxMessage } from '@shop/event-store';
+import { type AppendCondition, handleManyOnce, type OutboxMessage } from '@shop/event-store';
 import { type BatchItem, type MessageContext, outboxMessage, PermanentError } from '@shop/messaging';
 import { streamOfSku } from '../stock/products.projection';
 import type { ProductRow, SkuCommand, StockOutcome, StockStore, StockTransaction } from '../stock/stock.store';
@@ -34,26 +34,37 @@ export class ReservationHandler {
     const atOnce = await this.handleAtOnce(envelope);
     if (atOnce === true) return;
     const inbox = { consumer: INBOX_CONSUMER, messageId: envelope.id };
-    // What the order holds was read for the one-statement attempt already (outside a transaction, as here).
-    const plan = await this.plan(envelope, (orderId) =>
-      atOnce ? Promise.resolve(atOnce.held) : this.held(this.pool, orderId),
-    );
+    // What the order holds may have been read for the one-statement attempt already (outside a transaction, as here).
+    const held = atOnce?.held;
+    const plan = await this.plan(envelope, (orderId) => (held ? Promise.resolve(held) : this.held(this.pool, orderId)));
     if (!plan) return;
     await this.stock.execute(plan.commands, { inbox, outbox: plan.outbox });
   }
 
   /**
    * A saga command on SKUs whose states this process holds (its own last
-   * appends): the order's reservations read, then the decision written with
-   * the message's inbox row in one statement (StockStore.executeAtOnce).
-   * True when done; else the locked transaction takes it, and gets what the
-   * order holds when it was read here.
+   * appends), decided on them and written with the message's inbox row in
+   * one statement (StockStore.executeAtOnce). True when done; else the
+   * locked transaction takes it (with what the order holds, when it was read
+   * here).
+   *
+   * The cached states do not hold units sold (committed), so the statement
+   * requires what its decision assumed of them. ReserveStock: the order has
+   * none (a stray reserve for a confirmed order is decided under the locks).
+   * CommitStock and ReleaseStock name only the order: its SKUs come from
+   * the states this process reserved them in (StockStore.heldFromCache), and
+   * the statement requires that the order holds nothing on any other SKU.
+   * An order this process did not reserve is read from the reservations
+   * table first, as is one with units sold.
    */
   private async handleAtOnce(
     envelope: ReceivedEnvelope,
-  ): Promise<true | { held: ReadonlyArray<{ sku: string; quantity: number }> } | undefined> {
+  ): Promise<true | { held?: ReadonlyArray<{ sku: string; quantity: number }> } | undefined> {
     if (!isStockCommand(envelope)) return undefined;
     const { orderId } = envelope.payload as { orderId: string };
+    if (envelope.type === 'ReserveStock') return this.atOnce(envelope, [], nothingSold(orderId));
+    const cached = this.stock.heldFromCache(orderId);
+    if (cached) return this.atOnce(envelope, cached, heldOnlyOn(orderId, cached));
     const { rows } = await this.pool.query<{ sku: string; quantity: number; state: string }>({
       name: 'reservations-of-order',
       text: 'select sku, quantity, state from reservations where order_id = $1 order by sku',
@@ -61,16 +72,30 @@ export class ReservationHandler {
     });
     const held = rows.filter((row) => HELD.includes(row.state));
     // Nothing held to commit or release: a repeat or a stray command, for the locked path to tell apart.
-    if (envelope.type !== 'ReserveStock' && held.length === 0) return { held };
-    // Units sold to the order (a cancellation gives them back) are read here, outside the statement's check,
-    // which guards the cached SKU states only; so the rare command about them is decided under the locks.
+    if (held.length === 0) return { held };
+    // Units sold to the order (a cancellation gives them back) are not in the cached states: under the locks.
     if (rows.some((row) => row.state === 'committed')) return { held };
+    return this.atOnce(envelope, held, heldOnlyOn(orderId, held), true);
+  }
+
+  /**
+   * The command planned on `held` and written at once if the cached states
+   * settle it and `requires` holds; else what the locked path is handed:
+   * `held` when it was read from the reservations table (not when it came
+   * from the cache, which the locked path does not decide on).
+   */
+  private async atOnce(
+    envelope: ReceivedEnvelope,
+    held: ReadonlyArray<{ sku: string; quantity: number }>,
+    requires: AppendCondition,
+    read = false,
+  ): Promise<true | { held?: ReadonlyArray<{ sku: string; quantity: number }> }> {
+    const fallback = read ? { held } : {};
     const plan = await this.plan(envelope, () => Promise.resolve(held));
-    if (!plan) return { held };
+    if (!plan) return fallback;
     const inbox = { consumer: INBOX_CONSUMER, messageId: envelope.id };
-    return (await this.stock.executeAtOnce(plan.commands, { inbox, outbox: plan.outbox })) === undefined
-      ? { held }
-      : true;
+    const outcome = await this.stock.executeAtOnce(plan.commands, { inbox, outbox: plan.outbox, requires });
+    return outcome === undefined ? fallback : true;
   }
 
   /**
@@ -234,6 +259,23 @@ export class ReservationHandler {
     });
     return result.rows;
   }
+}
+
+/** The order has no units sold (what a reservation decided on cached states assumes). */
+function nothingSold(orderId: string): AppendCondition {
+  return {
+    sql: "not exists (select 1 from reservations where order_id = $1::text and state = 'committed')",
+    values: [orderId],
+  };
+}
+
+/** The order holds nothing (reserved or sold) beyond `held`'s SKUs, which the cached states hold reserved. */
+function heldOnlyOn(orderId: string, held: ReadonlyArray<{ sku: string }>): AppendCondition {
+  return {
+    sql: `not exists (select 1 from reservations
+                       where order_id = $1::text and state = any('{reserved,committed}') and sku <> all($2::text[]))`,
+    values: [orderId, held.map(({ sku }) => sku)],
+  };
 }
 
 function isStockCommand(envelope: ReceivedEnvelope): boolean {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import {
+  type AppendCondition,
   type CachedState,
   ConcurrencyError,
   type EventStore,
@@ -57,6 +58,9 @@ export interface ExecuteOptions {
   readonly inbox?: { readonly consumer: string; readonly messageId: string };
 }
 
+/** How many orders' SKUs heldFromCache remembers (an order leaves it when its stock is committed or released). */
+const HOLDING_LIMIT = 10_000;
+
 /**
  * Runs commands on several SKUs as one decision: every SKU accepts, or none
  * changes (an order's reservation is all lines or none). The events of all
@@ -80,6 +84,15 @@ export class StockStore {
   private readonly cache: StateCache<StockState>;
   /** One decision at a time per SKU on the at-once path, so each decides on the state the one before left. */
   private readonly deciding = new KeyedMutex();
+  /**
+   * The SKUs each order reserved through this process and still holds
+   * reserved: where heldFromCache looks, so that a command naming only the
+   * order does not read the reservations table to find its SKUs. A hint
+   * only: what it names is taken from the cached states, whose versions the
+   * statement checks, and the statement requires the order to hold nothing
+   * elsewhere.
+   */
+  private readonly holding = new Map<string, Set<string>>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -192,7 +205,7 @@ export class StockStore {
    */
   async executeAtOnce(
     commands: readonly SkuCommand[],
-    options: ExecuteOptions,
+    options: ExecuteOptions & { readonly requires?: AppendCondition },
   ): Promise<StockOutcome | 'duplicate' | undefined> {
     const skus = [...new Set(commands.map(({ sku }) => sku))];
     const streams = skus.map(streamOfSku);
@@ -213,6 +226,7 @@ export class StockStore {
         result = await this.store.appendOnceToStreams(options.inbox, appends, {
           outbox: options.outbox?.(outcome, productRows(commands, states)) ?? [],
           alongside: productsWrites(foldProductsChange(outcome.events)),
+          ...(options.requires ? { requires: options.requires } : {}),
         });
       } catch (error) {
         if (!(error instanceof ConcurrencyError)) throw error;
@@ -228,9 +242,51 @@ export class StockStore {
         if (state && lastEventId)
           this.cache.set(streamId, { state: { ...state, committed: {} }, version, lastEventId });
       }
+      this.noteHolding(outcome.events);
       await this.snapshotsDue(this.pool, appends, versions, states);
       return outcome;
     });
+  }
+
+  /**
+   * What the order holds reserved, by SKU (sorted), as this process's cached
+   * states have it, for a command that names only the order (commit,
+   * release): undefined when this process did not reserve the order's stock
+   * or no longer holds every such SKU's state (the caller then reads the
+   * reservations table). Decide on it only in a statement that checks the
+   * states' versions and requires the order to hold nothing on other SKUs
+   * (heldElsewhere).
+   */
+  heldFromCache(orderId: string): Array<{ sku: string; quantity: number }> | undefined {
+    const skus = this.holding.get(orderId);
+    if (!skus) return undefined;
+    const held: Array<{ sku: string; quantity: number }> = [];
+    for (const sku of [...skus].sort()) {
+      const quantity = this.cache.get(streamOfSku(sku))?.state.reserved[orderId];
+      if (quantity === undefined) return undefined;
+      held.push({ sku, quantity });
+    }
+    return held;
+  }
+
+  /** Keeps `holding` as the appended events leave the orders' reservations. */
+  private noteHolding(events: ReadonlyArray<{ sku: string; event: StockEvent }>): void {
+    for (const { sku, event } of events) {
+      if (event.type === 'StockReserved') {
+        const { orderId } = event.data;
+        const skus = this.holding.get(orderId);
+        if (skus) skus.add(sku);
+        else {
+          // The oldest entry goes first (a Map keeps insertion order): an order that never came back.
+          if (this.holding.size >= HOLDING_LIMIT) this.holding.delete(this.holding.keys().next().value as string);
+          this.holding.set(orderId, new Set([sku]));
+        }
+      } else if (event.type === 'ReservationCommitted' || event.type === 'ReservationReleased') {
+        const skus = this.holding.get(event.data.orderId);
+        skus?.delete(sku);
+        if (skus?.size === 0) this.holding.delete(event.data.orderId);
+      }
+    }
   }
 
   /** A transaction's view for executeIn; `locked`: the SKUs whose locks it already holds. */
@@ -306,6 +362,8 @@ export class StockStore {
           this.cache.set(streamId, entry);
         }
       }
+      // A hint, so noted before the commit too: a rollback leaves at worst a hint the statement refuses.
+      this.noteHolding(outcome.events);
       await this.snapshotsDue(client, appends, versions, states);
     }
     return outcome;

@@ -13,6 +13,7 @@ import {
 } from '@shop/contracts';
 import {
   type AlongsideWrite,
+  type AppendCondition,
   type AssumedState,
   type CausingMessage,
   type ClaimWrite,
@@ -151,6 +152,7 @@ export class OrderStore {
     command: OrderCommand,
     meta: MessageMeta,
     claim: CausingMessage | ClaimWrite | undefined,
+    requires?: AppendCondition,
   ): Promise<Decided | 'duplicate' | typeof UNCHECKED> {
     const streamId = streamOfOrder(orderId);
     const assumed = this.cache.get(streamId) ?? (command.kind === 'PlaceOrder' ? NO_STREAM : undefined);
@@ -163,7 +165,7 @@ export class OrderStore {
     }
     if (decided.events.length === 0) return UNCHECKED;
     try {
-      const appended = await this.append(undefined, streamId, assumed, true, decided, meta, claim);
+      const appended = await this.append(undefined, streamId, assumed, true, decided, meta, claim, requires);
       return appended === 'duplicate' ? 'duplicate' : decided;
     } catch (error) {
       if (error instanceof ConcurrencyError) return UNCHECKED;
@@ -173,17 +175,20 @@ export class OrderStore {
 
   /**
    * A new order as one statement: `claim` (the request's idempotency key),
-   * OrderPlaced, the saga's first command, the orders row and the deadline.
-   * 'duplicate' when the key was claimed before; UNCHECKED (nothing written)
-   * when the decision needs the stream, for the caller's transaction.
+   * OrderPlaced, the saga's first command, the orders row and the deadline,
+   * written only if `requires` holds (the prices the order was given are
+   * still the catalog's). 'duplicate' when the key was claimed before;
+   * UNCHECKED (nothing written) when the decision needs the stream or
+   * `requires` did not hold, for the caller to decide again.
    */
   async placeAtOnce(
     orderId: string,
     command: Extract<OrderCommand, { kind: 'PlaceOrder' }>,
     meta: MessageMeta,
     claim: ClaimWrite,
+    requires?: AppendCondition,
   ): Promise<Decided | 'duplicate' | typeof UNCHECKED> {
-    const placed = await this.executeAtOnce(orderId, command, meta, claim);
+    const placed = await this.executeAtOnce(orderId, command, meta, claim, requires);
     if (placed !== UNCHECKED && placed !== 'duplicate') recordSagaOutcome(placed.before, placed.after);
     return placed;
   }
@@ -245,6 +250,7 @@ export class OrderStore {
     { before, after, events }: Decided,
     meta: MessageMeta,
     claim?: CausingMessage | ClaimWrite,
+    requires?: AppendCondition,
   ): Promise<'appended' | 'duplicate'> {
     // Each event names what caused it, so an auditor can tell a message applied twice (invariant 4).
     const metadata = { correlationId: meta.correlationId, causationId: meta.causationId };
@@ -264,7 +270,10 @@ export class OrderStore {
     try {
       const result = client
         ? await this.store.appendToStream(streamId, expected, recorded, { ...options, client })
-        : await this.store.appendOnce(claim, streamId, expected, recorded, options);
+        : await this.store.appendOnce(claim, streamId, expected, recorded, {
+            ...options,
+            ...(requires ? { requires } : {}),
+          });
       if (result === 'duplicate') return 'duplicate';
     } catch (error) {
       this.cache.delete(streamId);
