@@ -255,7 +255,7 @@ export class StockStore {
    * or no longer holds every such SKU's state (the caller then reads the
    * reservations table). Decide on it only in a statement that checks the
    * states' versions and requires the order to hold nothing on other SKUs
-   * (heldElsewhere).
+   * (the reservation handler's heldOnlyOn).
    */
   heldFromCache(orderId: string): Array<{ sku: string; quantity: number }> | undefined {
     const skus = this.holding.get(orderId);
