@@ -31,6 +31,7 @@ export {
   type CommandResult,
 } from './command-handler';
 export { loadSnapshot, saveSnapshot } from './snapshots';
+export { BoundedMap } from './bounded-map';
 export { decideOnAssumedState, StateCache, UNCHECKED, type AssumedState, type CachedState } from './state-cache';
 export { handleManyOnce, handleOnce, recordInInbox, recordManyInInbox, type InboxOutcome } from './inbox';
 export { lockStreamAndRecord, lockStreams, lockStreamsAndRecord } from './stream-locks';

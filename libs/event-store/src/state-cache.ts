@@ -1,3 +1,4 @@
+import { BoundedMap } from './bounded-map';
 import { ConcurrencyError } from './types';
 
 /** A stream's state as its last append in this process left it. */
@@ -30,27 +31,18 @@ export interface CachedState<State> {
  * a miss costs a read, never a wrong decision.
  */
 export class StateCache<State> {
-  private readonly entries = new Map<string, CachedState<State>>();
+  private readonly entries: BoundedMap<string, CachedState<State>>;
 
-  constructor(private readonly capacity = 2_000) {}
+  constructor(capacity = 2_000) {
+    this.entries = new BoundedMap(capacity, { refreshOnGet: true });
+  }
 
   get(streamId: string): CachedState<State> | undefined {
-    const entry = this.entries.get(streamId);
-    if (entry) {
-      this.entries.delete(streamId);
-      this.entries.set(streamId, entry);
-    }
-    return entry;
+    return this.entries.get(streamId);
   }
 
   set(streamId: string, entry: CachedState<State>): void {
-    if (this.capacity <= 0) return;
-    this.entries.delete(streamId);
     this.entries.set(streamId, entry);
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
   }
 
   delete(streamId: string): void {

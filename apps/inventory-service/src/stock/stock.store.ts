@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import {
   type AppendCondition,
+  BoundedMap,
   type CachedState,
   ConcurrencyError,
   type EventStore,
@@ -92,7 +93,7 @@ export class StockStore {
    * statement checks, and the statement requires the order to hold nothing
    * elsewhere.
    */
-  private readonly holding = new Map<string, Set<string>>();
+  private readonly holding = new BoundedMap<string, Set<string>>(HOLDING_LIMIT);
 
   constructor(
     private readonly pool: pg.Pool,
@@ -275,12 +276,9 @@ export class StockStore {
       if (event.type === 'StockReserved') {
         const { orderId } = event.data;
         const skus = this.holding.get(orderId);
+        // Past HOLDING_LIMIT the order noted longest ago goes first: one that never came back.
         if (skus) skus.add(sku);
-        else {
-          // The oldest entry goes first (a Map keeps insertion order): an order that never came back.
-          if (this.holding.size >= HOLDING_LIMIT) this.holding.delete(this.holding.keys().next().value as string);
-          this.holding.set(orderId, new Set([sku]));
-        }
+        else this.holding.set(orderId, new Set([sku]));
       } else if (event.type === 'ReservationCommitted' || event.type === 'ReservationReleased') {
         const skus = this.holding.get(event.data.orderId);
         skus?.delete(sku);

@@ -1,7 +1,7 @@
 import { ConflictException, BadRequestException } from '@nestjs/common';
 import type pg from 'pg';
 import { problem } from '@shop/health';
-import { type AppendCondition, UNCHECKED } from '@shop/event-store';
+import { type AppendCondition, BoundedMap, UNCHECKED } from '@shop/event-store';
 import { isRemoved } from '@shop/resilience';
 import type { OrderItem } from '../order/order.events';
 import type { OrderStore } from '../order/order.store';
@@ -48,7 +48,7 @@ const PRICES_KEPT = 10_000;
  */
 export class PlaceOrderHandler {
   /** The catalog's prices as last read (a SKU the catalog did not have is not kept). */
-  private readonly prices = new Map<string, Price>();
+  private readonly prices = new BoundedMap<string, Price>(PRICES_KEPT);
 
   constructor(
     private readonly pool: pg.Pool,
@@ -155,12 +155,8 @@ export class PlaceOrderHandler {
         values: [toRead],
       });
       for (const sku of toRead) this.prices.delete(sku);
+      // Past PRICES_KEPT the entries read longest ago go first.
       for (const row of rows) this.prices.set(row.sku, { priceCents: row.price_cents, currency: row.currency });
-      // A Map iterates in insertion order: the entries read longest ago go first.
-      for (const sku of this.prices.keys()) {
-        if (this.prices.size <= PRICES_KEPT) break;
-        this.prices.delete(sku);
-      }
     }
     const bySku = new Map(skus.flatMap((sku) => (this.prices.has(sku) ? [[sku, this.prices.get(sku) as Price]] : [])));
     const unknown = body.items.filter((item) => !bySku.has(item.sku));
