@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { type ResilienceLogger, silentLogger } from './logger';
@@ -50,7 +50,10 @@ export function createFallbackCache<T>(options: FallbackCacheOptions): FallbackC
   const codec = new Codec<T>(options.maxAgeSeconds, now);
   if (!options.redisUrl) return new MemoryFallbackCache(codec, options.maxEntries ?? 10_000, now);
   const logger = options.logger ?? silentLogger;
-  const client = new Redis(options.redisUrl, {
+  // Loaded only here: a process without a Redis URL (every service but the gateway, and the gateway
+  // without REDIS_URL) would otherwise carry ioredis's 45 modules, about 1 MB of heap and 5 MB of RSS.
+  const { Redis: RedisClient } = require('ioredis') as typeof import('ioredis');
+  const client = new RedisClient(options.redisUrl, {
     commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
     maxRetriesPerRequest: 1,
   });

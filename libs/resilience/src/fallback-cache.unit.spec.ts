@@ -51,3 +51,32 @@ describe('in-memory fallback cache', () => {
     expect(() => createFallbackCache({ maxAgeSeconds: 300, redisUrl: 'http://127.0.0.1:6379' })).toThrow(/redisUrl/);
   });
 });
+
+describe('loading the Redis client', () => {
+  /** How many times ioredis is loaded while a fresh copy of this module runs `work`. */
+  function ioredisLoads(work: (create: typeof createFallbackCache) => void): number {
+    let loads = 0;
+    jest.isolateModules(() => {
+      jest.doMock('ioredis', () => {
+        loads += 1;
+        // Only counts the load: the Redis path itself is proven against a real server (redis-fallback-cache.int.spec.ts).
+        return {
+          Redis: class {
+            readonly on = jest.fn();
+          },
+        };
+      });
+      work((require('./fallback-cache') as typeof import('./fallback-cache')).createFallbackCache);
+    });
+    jest.dontMock('ioredis');
+    return loads;
+  }
+
+  it('does not load ioredis for an in-memory cache (every service but a gateway with REDIS_URL)', () => {
+    expect(ioredisLoads((create) => create({ maxAgeSeconds: 300 }))).toBe(0);
+  });
+
+  it('loads it once a cache names a Redis URL', () => {
+    expect(ioredisLoads((create) => create({ maxAgeSeconds: 300, redisUrl: 'redis://127.0.0.1:6379' }))).toBe(1);
+  });
+});
