@@ -89,4 +89,26 @@ describe('stock decider', () => {
     given(added).when({ kind: 'ReceiveStock', quantity: 0 }).refusedWith('INVALID_QUANTITY');
     given(added).when({ kind: 'ReceiveStock', quantity: 1.5 }).refusedWith('INVALID_QUANTITY');
   });
+
+  it('keeps the open reservations of many orders apart, each copy a hash-table record (no hidden class per order id)', () => {
+    const orders = Array.from({ length: 300 }, (_, i) => `o${i}`);
+    const held = given(added, received(1000), ...orders.map((orderId) => reserved(orderId, 2)));
+    const { state } = held;
+    expect(state.available).toBe(400);
+    expect(Object.keys(state.reserved)).toHaveLength(300);
+    const released = stockDecider.evolve(state, {
+      type: 'ReservationReleased',
+      data: { orderId: 'o7', quantity: 2 },
+    });
+    const sold = stockDecider.evolve(released, { type: 'ReservationCommitted', data: { orderId: 'o8', quantity: 2 } });
+    expect(sold.reserved['o7']).toBeUndefined();
+    expect(sold.reserved['o8']).toBeUndefined();
+    expect(Object.keys(sold.reserved)).toHaveLength(298);
+    expect(sold.committed).toEqual({ o8: 2 });
+    expect(state.reserved['o7']).toBe(2);
+    // Object.create(null) records, which V8 keeps in dictionary mode (stock.decider.ts).
+    for (const record of [state.reserved, sold.reserved, sold.committed])
+      expect(Object.getPrototypeOf(record)).toBeNull();
+    expect(JSON.parse(JSON.stringify(sold.committed))).toEqual({ o8: 2 });
+  });
 });
