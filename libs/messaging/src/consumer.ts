@@ -93,6 +93,15 @@ export interface ConsumerOptions {
    * fetched again after its backoff.
    */
   readonly maxWaitTimeMs?: number;
+  /**
+   * The most bytes one fetch brings of a partition. Default 128 KiB (about
+   * 180 of the stack's messages; kafkajs brings 1 MiB). A fetch's messages
+   * are decoded and held until their partition is handled, so behind a
+   * backlog this is what a consumer holds: at 1 MiB inventory-service held
+   * about 4,000 fetched messages and grew to 186-199 MB of RSS at twice the
+   * order rate the host could take. A larger message still comes, alone.
+   */
+  readonly maxBytesPerPartition?: number;
 }
 
 export interface MessageConsumer {
@@ -131,6 +140,7 @@ export function createConsumer(options: ConsumerOptions): MessageConsumer {
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,
     heartbeatInterval: 3_000,
     maxWaitTimeInMs: options.maxWaitTimeMs ?? 500,
+    maxBytesPerPartition: options.maxBytesPerPartition ?? 128 * 1024,
     allowAutoTopicCreation: false,
   });
   const producer = createProducer(kafka);
