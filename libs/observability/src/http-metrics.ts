@@ -50,12 +50,11 @@ function httpServerDuration(): Histogram<'method' | 'route' | 'status_code'> {
 
 /**
  * How often the event loop's delay is sampled, in ms. prom-client's default
- * (10 ms) is a timer that wakes the process 100 times a second: 3 ms of CPU
- * a second per idle process, three quarters of an idle service's CPU, six
- * processes of the stack (an otherwise idle Node 24 process: 3.0 ms a second
- * at 10 ms, 0.5 at 100 ms, 0.04 without the monitor, from process.cpuUsage).
- * At 100 ms a stall longer than 100 ms always shows in the histogram; a
- * shorter one shows when it holds up a sample.
+ * (10 ms) is a timer that wakes every process 100 times a second: in an
+ * otherwise idle Node 24 process 3.0 ms of CPU a second, against 0.5 at
+ * 100 ms and 0.04 without the monitor (process.cpuUsage), and about three
+ * quarters of an idle service's CPU. A stall longer than 100 ms always
+ * shows in the histogram; a shorter one shows when it holds up a sample.
  */
 export const EVENT_LOOP_SAMPLE_MS = 100;
 
