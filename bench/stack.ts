@@ -31,7 +31,7 @@ import { type BenchStack, processUsage, type ProcessUsage, say, withBenchStack }
  * per order (transaction ids handed out) and transactions per order of every
  * database (pg_stat_database, which counts read-only statements too).
  *
- *   npm run bench        BENCH_RATES=50,75,100,125,150  BENCH_STEP_SECONDS=60
+ *   npm run bench        BENCH_RATES=75,100,125,150,175  BENCH_STEP_SECONDS=60
  *                        BENCH_FIXED_RATE=300  BENCH_FIXED_SECONDS=60  BENCH_BROWSE_RATE=50
  *                        BENCH_WARMUP_SECONDS=60
  *
@@ -43,7 +43,7 @@ import { type BenchStack, processUsage, type ProcessUsage, say, withBenchStack }
  * the generator shares one customers file, so the customers register and log
  * in once, in the warm-up, and no step pays for password hashing.
  */
-const RATES = (process.env['BENCH_RATES'] ?? '50,75,100,125,150').split(',').map(Number).slice(0, 5);
+const RATES = (process.env['BENCH_RATES'] ?? '75,100,125,150,175').split(',').map(Number).slice(0, 5);
 const STEP_SECONDS = Number(process.env['BENCH_STEP_SECONDS'] ?? 60);
 const FIXED_RATE = Number(process.env['BENCH_FIXED_RATE'] ?? 300);
 const FIXED_SECONDS = Number(process.env['BENCH_FIXED_SECONDS'] ?? 60);
