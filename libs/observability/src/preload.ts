@@ -8,9 +8,14 @@
  * Stack traces name the TypeScript lines of this project's code. The source
  * maps of node_modules are not loaded (`--enable-source-maps` would load
  * them, about 10 MB more of every service's memory for OpenTelemetry's alone).
+ *
+ * Nest's console-logger modules are loaded here, with date formatters that
+ * are built on first use (lazy-nest-dates.ts): about 10 MB of each service.
  */
 import { setSourceMapsSupport } from 'node:module';
+import { loadNestLoggersWithLazyDates } from './lazy-nest-dates';
 import { startTelemetry } from './telemetry';
 
 setSourceMapsSupport(true, { nodeModules: false, generatedCode: false });
 startTelemetry();
+loadNestLoggersWithLazyDates();

@@ -1,0 +1,60 @@
+/**
+ * @nestjs/common builds two `Intl.DateTimeFormat` when it loads (in its
+ * `Logger` and `ConsoleLogger` modules), for the timestamps of the console
+ * logger these services replace with pino (NestPinoLogger). Building the
+ * first makes V8 load ICU's locale data: about 5 MB of the Node binary's
+ * pages and 10 MB of every service's RSS, for formatters nothing calls.
+ *
+ * `loadNestLoggersWithLazyDates` loads those two modules first, while
+ * `Intl.DateTimeFormat` is a stand-in whose formatters build the real one on
+ * their first use; it is restored at once, so nothing else sees the
+ * stand-in. Call it before anything requires @nestjs/common (the preload).
+ */
+const NEST_MODULES_WITH_FORMATTERS = [
+  // Their decorators need Reflect.getMetadata, which every Nest app loads first anyway.
+  'reflect-metadata',
+  '@nestjs/common/services/console-logger.service',
+  '@nestjs/common/services/logger.service',
+] as const;
+
+/** A DateTimeFormat that builds the real one, with the same arguments, when it is first used. */
+export function lazyDateTimeFormat(
+  build: (locales?: string | string[], options?: Intl.DateTimeFormatOptions) => Intl.DateTimeFormat,
+  locales?: string | string[],
+  options?: Intl.DateTimeFormatOptions,
+): Intl.DateTimeFormat {
+  let real: Intl.DateTimeFormat | undefined;
+  const formatter = () => (real ??= build(locales, options));
+  return {
+    format: (date) => formatter().format(date),
+    formatToParts: (date) => formatter().formatToParts(date),
+    formatRange: (start, end) => formatter().formatRange(start, end),
+    formatRangeToParts: (start, end) => formatter().formatRangeToParts(start, end),
+    resolvedOptions: () => formatter().resolvedOptions(),
+  };
+}
+
+/** Does nothing in a process that cannot resolve @nestjs/common (the preload serves any Node process). */
+export function loadNestLoggersWithLazyDates(load: (id: string) => unknown = require): void {
+  if (load === require && !resolvable('@nestjs/common')) return;
+  const DateTimeFormat = Intl.DateTimeFormat;
+  // A function, not an arrow: Nest calls it with `new`, which returns the object it returns.
+  function standIn(locales?: string | string[], options?: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+    return lazyDateTimeFormat((...args) => new DateTimeFormat(...args), locales, options);
+  }
+  Intl.DateTimeFormat = standIn as unknown as typeof Intl.DateTimeFormat;
+  try {
+    for (const id of NEST_MODULES_WITH_FORMATTERS) load(id);
+  } finally {
+    Intl.DateTimeFormat = DateTimeFormat;
+  }
+}
+
+function resolvable(id: string): boolean {
+  try {
+    require.resolve(id);
+    return true;
+  } catch {
+    return false;
+  }
+}
