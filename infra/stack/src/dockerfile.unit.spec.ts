@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { APPS } from './apps.ts';
 import { root } from './paths.ts';
+import { APP_NODE_FLAGS } from './run-stack.ts';
 
 /**
  * infra/docker/Dockerfile, checked without building it: the image compiles
@@ -89,6 +90,8 @@ describe('infra/docker/Dockerfile', () => {
   it('starts the app APP names, after the telemetry preload', () => {
     const command = stage('runtime').find((line) => line.startsWith('CMD '));
     expect(command).toContain('--require ./libs/observability/dist/preload.js apps/${APP}/dist/main.js');
+    // The image runs the apps with npm start's Node flags, in its order.
+    expect(command).toContain(`exec node ${APP_NODE_FLAGS.join(' ')} --require `);
     expect(existsSync(path.join(root, 'libs', 'observability', 'src', 'preload.ts'))).toBe(true);
     for (const app of APPS) expect(existsSync(path.join(root, 'apps', app.name, 'src', 'main.ts'))).toBe(true);
   });

@@ -146,6 +146,24 @@ export function build(say: Say, project = 'tsconfig.json'): Promise<void> {
   });
 }
 
+/**
+ * The Node flags every app runs with, here and in the image (infra/docker/Dockerfile, whose
+ * test holds them equal):
+ * - kafkajs 2.2.4 schedules negative timeouts on Node 24 (tulios/kafkajs#1751); harmless, so
+ *   silenced.
+ * - A 4 MB young generation (V8 lets it grow to 32 MB per semi-space under load) keeps each
+ *   service about 120 MB smaller under load for a few per cent more CPU (bench/README.md).
+ * - After a full collection the old generation may grow by a quarter of its live size before
+ *   the next one (V8 picks up to four times on a small heap, and under load the gateway and
+ *   the card processor carried 50 to 60 MB of garbage). From half to a quarter took 8 to 14 MB
+ *   off order-service and payment-service at 150 orders/s, for no CPU the runs could tell.
+ */
+export const APP_NODE_FLAGS = [
+  '--disable-warning=TimeoutNegativeWarning',
+  '--max-semi-space-size=4',
+  '--heap-growing-percent=25',
+] as const;
+
 export function startApps(
   stack: Stack,
   infra: Infrastructure,
@@ -162,22 +180,9 @@ export function startApps(
     supervisor.start({
       name: app.name,
       command: process.execPath,
-      // kafkajs 2.2.4 schedules negative timeouts on Node 24 (tulios/kafkajs#1751); harmless, so silenced.
       // The OpenTelemetry SDK must load before the app's modules, so it can instrument them.
-      // A 4 MB young generation (V8 lets it grow to 32 MB per semi-space under load) keeps each
-      // service about 120 MB smaller under load for a few per cent more CPU (bench/README.md).
-      // After a full collection the old generation may grow by half its live size before the next
-      // one (V8 picks up to four times on a small heap): under load the gateway and the card
-      // processor otherwise carried 50 to 60 MB of garbage, at 170-180 MB, for no measurable CPU.
       // Source maps: the preload turns them on for this project's code only.
-      args: [
-        '--disable-warning=TimeoutNegativeWarning',
-        '--max-semi-space-size=4',
-        '--heap-growing-percent=50',
-        '--require',
-        path.join(root, 'libs', 'observability', 'dist', 'preload.js'),
-        entry,
-      ],
+      args: [...APP_NODE_FLAGS, '--require', path.join(root, 'libs', 'observability', 'dist', 'preload.js'), entry],
       env: appEnvironment(stack, app, infra, chaos, env),
       cwd: root,
     });
