@@ -155,7 +155,7 @@ export function build(say: Say, project = 'tsconfig.json'): Promise<void> {
  *   service about 120 MB smaller under load for a few per cent more CPU (bench/README.md).
  * - After a full collection the old generation may grow by a quarter of its live size before
  *   the next one (V8 picks up to four times on a small heap, and under load the gateway and
- *   the card processor carried 50 to 60 MB of garbage). From half to a quarter took 8 to 14 MB
+ *   the card processor carried 50 to 60 MB of garbage). From half to a quarter took 8 to 16 MB
  *   off order-service and payment-service at 150 orders/s, for no CPU the runs could tell.
  */
 export const APP_NODE_FLAGS = [
