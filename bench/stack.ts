@@ -24,10 +24,11 @@ import { type BenchStack, processUsage, type ProcessUsage, say, withBenchStack }
  * so orders are confirmed or declined by payment, not rejected for stock.
  * The fixed-rate part runs at BENCH_FIXED_RATE when the steps sustained it,
  * else one step below the highest rate they sustained (at the first step's
- * rate when only that one held, or none: then the minute measures a backlog). A rate the stack cannot keep up with only
- * measures a growing queue, and so does the highest sustained one once the
- * browsing load runs beside it: on 2026-12-06 a run sustained 175/s (saga
- * p99 751 ms), and its fixed minute at 175/s with browsing took 4,365 ms.
+ * rate when only that one held, or none: then the minute measures a
+ * backlog). A rate the stack cannot keep up with only measures a growing
+ * queue, and so does the highest sustained one once the browsing load runs
+ * beside it: on 2026-12-06 a run sustained 175/s (saga p99 751 ms), and its
+ * fixed minute at 175/s with browsing took 4,365 ms.
  *
  * Besides latency, the figures that explain it: CPU milliseconds per order
  * of every process (PostgreSQL's backends included), writing transactions

@@ -36,9 +36,8 @@ export function lazyDateTimeFormat(
   };
 }
 
-/** Does nothing in a process that cannot resolve @nestjs/common (the preload serves any Node process). */
+/** Throws what a load throws, with the real DateTimeFormat restored (the preload then warns). */
 export function loadNestLoggersWithLazyDates(load: (id: string) => unknown = require): void {
-  if (load === require && !resolvable('@nestjs/common')) return;
   const DateTimeFormat = Intl.DateTimeFormat;
   // A function, not an arrow: Nest calls it with `new`, which returns the object it returns.
   function standIn(locales?: string | string[], options?: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
@@ -49,14 +48,5 @@ export function loadNestLoggersWithLazyDates(load: (id: string) => unknown = req
     for (const id of NEST_MODULES_WITH_FORMATTERS) load(id);
   } finally {
     Intl.DateTimeFormat = DateTimeFormat;
-  }
-}
-
-function resolvable(id: string): boolean {
-  try {
-    require.resolve(id);
-    return true;
-  } catch {
-    return false;
   }
 }
